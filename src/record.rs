@@ -1,0 +1,104 @@
+//! Document records: what a caller registers and what the catalog stores.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// One registered document. Immutable once created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    /// Server-assigned id.
+    pub id: i64,
+    /// The artifact the document belongs to.
+    pub artifact_id: String,
+    /// Where the document was fetched from.
+    pub source_url: String,
+    /// Which resolver found the URL.
+    pub resolver: String,
+    /// MIME type, when known.
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    pub bytes: i64,
+    /// Lowercase hex SHA-256, when known.
+    pub sha256: Option<String>,
+    /// `file://...` or `s3://bucket/key`, when the bytes are stored.
+    pub storage_uri: Option<String>,
+    /// Creation instant (UTC, microsecond precision).
+    pub created_at: DateTime<Utc>,
+    /// Last update instant; equals `created_at` since records are immutable.
+    pub updated_at: DateTime<Utc>,
+    /// The pipeline run that fetched the document.
+    pub run_id: Option<String>,
+}
+
+/// The fields of a document to register. Optional fields are `None` when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDocument {
+    /// Required artifact id.
+    pub artifact_id: String,
+    /// Required source URL.
+    pub source_url: String,
+    /// Required resolver name.
+    pub resolver: String,
+    /// MIME type.
+    pub content_type: Option<String>,
+    /// Size in bytes (>= 0).
+    pub bytes: i64,
+    /// Hex SHA-256 (64 characters).
+    pub sha256: Option<String>,
+    /// `file://` or `s3://` URI of the stored bytes.
+    pub storage_uri: Option<String>,
+    /// The pipeline run that fetched the document.
+    pub run_id: Option<String>,
+}
+
+impl NewDocument {
+    /// A document with its three key fields and nothing else.
+    pub fn new(artifact_id: impl Into<String>, source_url: impl Into<String>, resolver: impl Into<String>) -> Self {
+        Self {
+            artifact_id: artifact_id.into(),
+            source_url: source_url.into(),
+            resolver: resolver.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The names of the fields whose values differ from `stored` (key fields aside).
+    pub fn differing_fields(&self, stored: &DocumentRecord) -> Vec<String> {
+        let mut fields = Vec::new();
+        let mut check = |name: &str, differs: bool| {
+            if differs {
+                fields.push(name.to_owned());
+            }
+        };
+        check("content_type", self.content_type != stored.content_type);
+        check("bytes", self.bytes != stored.bytes);
+        check("sha256", self.sha256 != stored.sha256);
+        check("storage_uri", self.storage_uri != stored.storage_uri);
+        check("run_id", self.run_id != stored.run_id);
+        fields
+    }
+}
+
+/// The answer to a registration: the stored record and whether this call created it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterOutcome {
+    /// The stored record (the existing one when `created` is false).
+    pub record: DocumentRecord,
+    /// True when this call created the record.
+    pub created: bool,
+    /// Request fields that differ from the stored record (empty when created).
+    pub differing_fields: Vec<String>,
+}
+
+impl RegisterOutcome {
+    /// The outcome of a registration that found `record` already stored.
+    pub fn existing(request: &NewDocument, record: DocumentRecord) -> Self {
+        let differing_fields = request.differing_fields(&record);
+        Self { record, created: false, differing_fields }
+    }
+
+    /// The outcome of a registration that created `record`.
+    pub fn created(record: DocumentRecord) -> Self {
+        Self { record, created: true, differing_fields: Vec::new() }
+    }
+}
