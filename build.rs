@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
     tonic_prost_build::configure()
         .file_descriptor_set_path(out_dir.join("catalog_descriptor.bin"))
+        .bytes(".")
         .compile_with_config(
             config,
             &[PathBuf::from("proto/docstokg/catalog/v1/catalog.proto")],

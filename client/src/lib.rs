@@ -1,0 +1,29 @@
+//! Rust client of the DocsToKG Catalog gRPC service.
+//!
+//! [`CatalogClient`] implements the contract crate's [`Catalog`](docstokg_catalog::Catalog) trait
+//! over gRPC, so code written against an in-process provider runs unchanged against a remote
+//! server: the same domain types, the same typed [`CatalogError`](docstokg_catalog::CatalogError),
+//! and real streams for the streaming RPCs.
+//!
+//! ```no_run
+//! # async fn demo() -> docstokg_catalog::Result<()> {
+//! use docstokg_catalog::{Catalog, NewDocument};
+//! use docstokg_catalog_client::CatalogClient;
+//!
+//! let catalog = CatalogClient::connect("127.0.0.1:50051").await?;
+//! let outcome = catalog.register_or_get(NewDocument::new("artifact-1", "https://example.org/a.pdf", "unpaywall")).await?;
+//! assert!(outcome.record.id > 0);
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod catalog_impl;
+mod client;
+mod content;
+mod errors;
+mod options;
+mod requests;
+
+pub use client::CatalogClient;
+pub use options::{ClientOptions, normalize_endpoint};

@@ -1,0 +1,15 @@
+//! The DocsToKG Catalog server: configuration, providers (a metadata store plus a blob store),
+//! and the tonic service that maps each RPC onto the provider.
+//!
+//! An RPC's path is three hops: [`service`] -> [`provider`] -> a store in [`metadata`] or [`blob`].
+
+pub mod auth;
+pub mod blob;
+pub mod cache;
+pub mod config;
+pub mod health;
+pub mod metadata;
+pub mod provider;
+pub mod server;
+pub mod service;
+pub mod telemetry;

@@ -1,1 +1,33 @@
-fn main(){}
+//! `catalogctl`: the DocsToKG Catalog from the shell, one subcommand per RPC.
+//!
+//! Human-readable output by default, one JSON object per line with `--json`. Errors go to stderr
+//! as `error: <message>`; the exit code is 2 for bad input and 1 for every other failure.
+#![allow(clippy::print_stdout)]
+
+mod cli;
+mod commands;
+mod failure;
+mod output;
+mod progress;
+mod transfer;
+mod verify_all;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::failure::CliError;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli).await {
+        Ok(code) => code,
+        Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
+        Err(CliError::Failed { message, code }) => {
+            eprintln!("error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}

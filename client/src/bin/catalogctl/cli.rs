@@ -1,0 +1,236 @@
+//! The command line: global options and one subcommand per RPC.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{ArgGroup, Args, Parser, Subcommand};
+use docstokg_catalog::RecordFilter;
+
+/// Command-line client of the DocsToKG Catalog gRPC service.
+#[derive(Debug, Parser)]
+#[command(name = "catalogctl", version, about)]
+pub struct Cli {
+    /// Server address: http://host:port or host:port.
+    #[arg(long, global = true, env = "CATALOG_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    pub endpoint: String,
+    /// File holding the bearer token sent with every catalog call.
+    #[arg(long, global = true, env = "DOCSTOKG_AUTH_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Deadline of each unary call, in seconds (streams are not bounded).
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub timeout: Option<f64>,
+    /// Print one JSON object per line instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// One subcommand per RPC.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register a document (idempotent on artifact id, source URL and resolver).
+    Register(RegisterArgs),
+    /// Register the documents of a JSON-lines file (one NewDocument per line), 1000 per call.
+    RegisterBatch {
+        /// The JSON-lines file.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Show one record.
+    Get {
+        /// Record id.
+        id: i64,
+    },
+    /// Records of an artifact, newest first.
+    ByArtifact {
+        /// Artifact id.
+        artifact_id: String,
+    },
+    /// Records with a content hash, newest first.
+    BySha256 {
+        /// 64 hex characters.
+        sha256: String,
+    },
+    /// Records of a pipeline run, newest first.
+    ByRun {
+        /// Run id.
+        run_id: String,
+    },
+    /// Stream every record matching the filters, by id.
+    List(FilterArgs),
+    /// Groups of records sharing a sha256, largest first.
+    Duplicates {
+        /// Smallest group size to report.
+        #[arg(long, default_value_t = 2)]
+        min_count: i64,
+        /// Also print the records of each group.
+        #[arg(long)]
+        records: bool,
+    },
+    /// Re-hash the stored bytes of one record.
+    Verify {
+        /// Record id.
+        id: i64,
+    },
+    /// Verify every record matching the filters; prints problems and a summary.
+    VerifyAll(VerifyAllArgs),
+    /// Upload a file, store it content-addressed and register it.
+    Put(PutArgs),
+    /// Download the stored bytes of a record or a hash.
+    GetContent(GetContentArgs),
+    /// Counts and sizes of the catalog.
+    Stats,
+    /// Health of each backend of the server's provider.
+    Health,
+    /// Standard grpc.health.v1 check; exit code 1 unless SERVING.
+    Ping {
+        /// Service to ask about; empty for the whole server.
+        #[arg(long, default_value = "")]
+        service: String,
+    },
+}
+
+/// Fields of a document to register.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Artifact the document belongs to.
+    #[arg(long)]
+    pub artifact_id: String,
+    /// Where the document was fetched from.
+    #[arg(long)]
+    pub source_url: String,
+    /// Resolver that found the URL.
+    #[arg(long)]
+    pub resolver: String,
+    /// MIME type.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Size in bytes.
+    #[arg(long, default_value_t = 0)]
+    pub bytes: i64,
+    /// Hex SHA-256 of the bytes.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// file:// or s3:// URI of the stored bytes.
+    #[arg(long)]
+    pub storage_uri: Option<String>,
+    /// Pipeline run that fetched the document.
+    #[arg(long)]
+    pub run_id: Option<String>,
+}
+
+/// Optional record filters.
+#[derive(Debug, Clone, Args)]
+pub struct FilterArgs {
+    /// Only records of this run.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Only records found by this resolver.
+    #[arg(long)]
+    pub resolver: Option<String>,
+    /// Only records of this content type.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Only records created at or after this RFC 3339 instant.
+    #[arg(long)]
+    pub created_after: Option<DateTime<Utc>>,
+    /// Only records created before this RFC 3339 instant.
+    #[arg(long)]
+    pub created_before: Option<DateTime<Utc>>,
+}
+
+impl From<FilterArgs> for RecordFilter {
+    fn from(args: FilterArgs) -> Self {
+        Self {
+            run_id: args.run_id,
+            resolver: args.resolver,
+            content_type: args.content_type,
+            created_after: args.created_after,
+            created_before: args.created_before,
+        }
+    }
+}
+
+/// Options of verify-all.
+#[derive(Debug, Args)]
+pub struct VerifyAllArgs {
+    /// Which records to verify.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Fraction of records to verify, in (0, 1]; the sample is deterministic.
+    #[arg(long, default_value_t = 1.0)]
+    pub sample_rate: f64,
+    /// Records the server verifies at once (1..=64).
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+}
+
+/// An upload.
+#[derive(Debug, Args)]
+pub struct PutArgs {
+    /// The file to upload.
+    pub file: PathBuf,
+    /// Artifact the document belongs to.
+    #[arg(long)]
+    pub artifact_id: String,
+    /// Where the document was fetched from.
+    #[arg(long)]
+    pub source_url: String,
+    /// Resolver that found the URL.
+    #[arg(long)]
+    pub resolver: String,
+    /// MIME type.
+    #[arg(long)]
+    pub content_type: Option<String>,
+    /// Pipeline run that fetched the document.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Reject the upload unless the bytes hash to this.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Skip hashing the file while sending it and comparing with the stored sha256.
+    #[arg(long)]
+    pub no_hash_check: bool,
+}
+
+/// A download.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("selector").required(true).args(["id", "sha256"])))]
+pub struct GetContentArgs {
+    /// The bytes of this record.
+    #[arg(long)]
+    pub id: Option<i64>,
+    /// The bytes stored under this hash.
+    #[arg(long)]
+    pub sha256: Option<String>,
+    /// Where to write the bytes; `-` for stdout.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// First byte to return.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u64,
+    /// Bytes to return (default: to the end).
+    #[arg(long)]
+    pub length: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn test_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn test_get_content_needs_exactly_one_selector() {
+        assert!(Cli::try_parse_from(["catalogctl", "get-content", "--output", "-"]).is_err());
+        assert!(Cli::try_parse_from(["catalogctl", "get-content", "--id", "1", "--sha256", "ab", "-o", "-"]).is_err());
+        assert!(Cli::try_parse_from(["catalogctl", "get-content", "--id", "1", "-o", "-"]).is_ok());
+    }
+}

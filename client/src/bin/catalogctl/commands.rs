@@ -1,0 +1,99 @@
+//! Connecting and running one subcommand.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use docstokg_catalog::{Catalog, DuplicateQuery, NewDocument};
+use docstokg_catalog_client::{CatalogClient, ClientOptions};
+use futures::StreamExt;
+
+use crate::cli::{Cli, Command, RegisterArgs};
+use crate::failure::{CliError, CliResult};
+use crate::output::Output;
+use crate::{batch, transfer, verify_all};
+
+/// Runs the command line; the exit code on success.
+pub async fn run(cli: Cli) -> CliResult<ExitCode> {
+    let out = Output { json: cli.json };
+    let client = connect(&cli).await?;
+    match cli.command {
+        Command::Register(args) => out.outcome(&client.register_or_get(document(args)).await?)?,
+        Command::RegisterBatch { file } => batch::register(&client, &file, out).await?,
+        Command::Get { id } => out.record(&client.get_record(id).await?)?,
+        Command::ByArtifact { artifact_id } => out.records(&client.get_by_artifact(&artifact_id).await?)?,
+        Command::BySha256 { sha256 } => out.records(&client.get_by_sha256(&sha256).await?)?,
+        Command::ByRun { run_id } => out.records(&client.get_by_run(&run_id).await?)?,
+        Command::List(filter) => {
+            let mut records = client.list_records(filter.into()).await?;
+            while let Some(record) = records.next().await {
+                out.record(&record?)?;
+            }
+        }
+        Command::Duplicates { min_count, records } => {
+            let query = DuplicateQuery { min_count, include_records: records };
+            let mut groups = client.find_duplicates(query).await?;
+            while let Some(group) = groups.next().await {
+                out.duplicate_group(&group?)?;
+            }
+        }
+        Command::Verify { id } => out.verification(&client.verify(id).await?)?,
+        Command::VerifyAll(args) => verify_all::run(&client, args, out).await?,
+        Command::Put(args) => transfer::put(&client, args, out).await?,
+        Command::GetContent(args) => transfer::get(&client, args, out).await?,
+        Command::Stats => out.stats(&client.stats().await?)?,
+        Command::Health => out.health(&client.provider_health().await?)?,
+        Command::Ping { service } => return ping(&client, &service, out).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Connects with the global options.
+async fn connect(cli: &Cli) -> CliResult<CatalogClient> {
+    let token = cli.token_file.as_deref().map(read_token).transpose()?;
+    let request_timeout = cli
+        .timeout
+        .map(|seconds| {
+            Duration::try_from_secs_f64(seconds)
+                .map_err(|_| CliError::usage(format!("--timeout must be a non-negative number of seconds, got {seconds}")))
+        })
+        .transpose()?;
+    let options = ClientOptions { token, request_timeout, ..ClientOptions::default() };
+    Ok(CatalogClient::connect_with(cli.endpoint.as_str(), options).await?)
+}
+
+/// The token in `path`, without surrounding whitespace.
+fn read_token(path: &Path) -> CliResult<String> {
+    let token = std::fs::read_to_string(path)
+        .map_err(|error| CliError::usage(format!("cannot read the token file {}: {error}", path.display())))?;
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(CliError::usage(format!("the token file {} is empty", path.display())));
+    }
+    Ok(token.to_owned())
+}
+
+/// The document that `register` describes.
+fn document(args: RegisterArgs) -> NewDocument {
+    NewDocument {
+        artifact_id: args.artifact_id,
+        source_url: args.source_url,
+        resolver: args.resolver,
+        content_type: args.content_type,
+        bytes: args.bytes,
+        sha256: args.sha256,
+        storage_uri: args.storage_uri,
+        run_id: args.run_id,
+    }
+}
+
+/// The grpc.health.v1 check: exit code 1 unless SERVING.
+async fn ping(client: &CatalogClient, service: &str, out: Output) -> CliResult<ExitCode> {
+    let serving = client.health_check(service).await?;
+    if out.json {
+        out.json(&serde_json::json!({ "service": service, "serving": serving }))?;
+    } else {
+        out.line(if serving { "SERVING" } else { "NOT_SERVING" })?;
+    }
+    Ok(if serving { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}

@@ -1,0 +1,194 @@
+//! Printing results: a compact aligned line per record, or one JSON object per line.
+
+use std::fmt::Display;
+use std::io::Write;
+
+use docstokg_catalog::{
+    CatalogStats, DocumentRecord, DuplicateGroup, HealthReport, HealthState, RegisterOutcome, VerificationResult,
+    VerificationStatus, VerifySummary,
+};
+use serde::Serialize;
+
+use crate::failure::{CliError, CliResult};
+
+/// Where results go: stdout, as text or as JSON lines.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// JSON lines instead of text.
+    pub json: bool,
+}
+
+impl Output {
+    /// Writes one line to stdout.
+    pub fn line(&self, line: impl Display) -> CliResult<()> {
+        writeln!(std::io::stdout().lock(), "{line}").map_err(|error| CliError::io("writing to stdout", error))
+    }
+
+    /// Writes `value` as one JSON line.
+    pub fn json(&self, value: &impl Serialize) -> CliResult<()> {
+        let line = serde_json::to_string(value)
+            .map_err(|error| CliError::failure(format!("encoding the result as JSON: {error}")))?;
+        self.line(line)
+    }
+
+    /// A record, as JSON or as an aligned line.
+    pub fn record(&self, record: &DocumentRecord) -> CliResult<()> {
+        if self.json { self.json(record) } else { self.line(record_line(record)) }
+    }
+
+    /// Records, or a note on stderr that there are none.
+    pub fn records(&self, records: &[DocumentRecord]) -> CliResult<()> {
+        if records.is_empty() && !self.json {
+            eprintln!("no records");
+        }
+        records.iter().try_for_each(|record| self.record(record))
+    }
+
+    /// The outcome of a registration.
+    pub fn outcome(&self, outcome: &RegisterOutcome) -> CliResult<()> {
+        if self.json {
+            return self.json(outcome);
+        }
+        let status = if outcome.created { "created" } else { "existing" };
+        let mut line = format!("{status:<8}  {}", record_line(&outcome.record));
+        if !outcome.differing_fields.is_empty() {
+            line.push_str(&format!("  (differs: {})", outcome.differing_fields.join(", ")));
+        }
+        self.line(line)
+    }
+
+    /// A duplicate group, with its records when it carries them.
+    pub fn duplicate_group(&self, group: &DuplicateGroup) -> CliResult<()> {
+        if self.json {
+            return self.json(group);
+        }
+        self.line(format!("{:>6}  {:>14}  {}", group.count, group.total_bytes, group.sha256))?;
+        group.records.iter().try_for_each(|record| self.line(format!("    {}", record_line(record))))
+    }
+
+    /// A verification result.
+    pub fn verification(&self, result: &VerificationResult) -> CliResult<()> {
+        if self.json { self.json(result) } else { self.line(verification_line(result)) }
+    }
+
+    /// The totals of a verify-all run.
+    pub fn summary(&self, summary: &VerifySummary) -> CliResult<()> {
+        if self.json {
+            return self.json(summary);
+        }
+        self.line(format!(
+            "checked {}: {} verified, {} mismatched, {} missing, {} without hash, {} out of scope; {} skipped by sampling",
+            summary.checked,
+            summary.verified,
+            summary.mismatched,
+            summary.missing,
+            summary.no_hash,
+            summary.out_of_scope,
+            summary.skipped
+        ))
+    }
+
+    /// Catalog statistics.
+    pub fn stats(&self, stats: &CatalogStats) -> CliResult<()> {
+        if self.json {
+            return self.json(stats);
+        }
+        let mut lines = vec![
+            format!("provider          {}", stats.provider),
+            format!("records           {}", stats.total_records),
+            format!("bytes             {}", stats.total_bytes),
+            format!("unique sha256     {}", stats.unique_sha256),
+            format!("unique artifacts  {}", stats.unique_artifacts),
+            format!("duplicate groups  {}", stats.duplicate_groups),
+        ];
+        lines.extend(stats.by_resolver.iter().map(|(resolver, count)| format!("resolver          {resolver}: {count}")));
+        lines.extend(
+            stats.storage_backends.iter().map(|b| format!("storage           {} {} {}", b.role, b.kind, b.location)),
+        );
+        lines.extend(stats.details.iter().map(|(key, value)| format!("detail            {key}: {value}")));
+        lines.into_iter().try_for_each(|line| self.line(line))
+    }
+
+    /// Provider health.
+    pub fn health(&self, report: &HealthReport) -> CliResult<()> {
+        if self.json {
+            return self.json(report);
+        }
+        self.line(format!("{:<10}  {}", health_name(report.state), report.message))?;
+        report.backends.iter().try_for_each(|backend| {
+            self.line(format!(
+                "  {:<10}  {:<10}  {:>8.1} ms  {}",
+                backend.name,
+                health_name(backend.state),
+                backend.latency_ms,
+                backend.message
+            ))
+        })
+    }
+}
+
+/// `id  artifact  resolver  bytes  sha256-prefix  url`, aligned.
+pub fn record_line(record: &DocumentRecord) -> String {
+    format!(
+        "{:>8}  {:<24}  {:<12}  {:>12}  {:<12}  {}",
+        record.id,
+        record.artifact_id,
+        record.resolver,
+        record.bytes,
+        hash_prefix(record.sha256.as_deref()),
+        record.source_url
+    )
+}
+
+/// `id  STATUS  expected  actual  message`.
+pub fn verification_line(result: &VerificationResult) -> String {
+    let actual = match (&result.actual_sha256, result.actual_bytes) {
+        (Some(sha256), Some(bytes)) => format!("{}/{bytes}", hash_prefix(Some(sha256))),
+        _ => "-".to_owned(),
+    };
+    format!(
+        "{:>8}  {:<12}  expected {}/{}  actual {}  {}",
+        result.record_id,
+        status_name(result.status),
+        hash_prefix(result.expected_sha256.as_deref()),
+        result.expected_bytes,
+        actual,
+        result.message
+    )
+}
+
+/// The first 12 characters of a hash, or `-`.
+fn hash_prefix(sha256: Option<&str>) -> &str {
+    sha256.map(|hash| hash.get(..12).unwrap_or(hash)).unwrap_or("-")
+}
+
+/// The wire name of a verification status.
+pub fn status_name(status: VerificationStatus) -> &'static str {
+    match status {
+        VerificationStatus::Verified => "VERIFIED",
+        VerificationStatus::Mismatch => "MISMATCH",
+        VerificationStatus::Missing => "MISSING",
+        VerificationStatus::NoHash => "NO_HASH",
+        VerificationStatus::OutOfScope => "OUT_OF_SCOPE",
+    }
+}
+
+fn health_name(state: HealthState) -> &'static str {
+    match state {
+        HealthState::Healthy => "HEALTHY",
+        HealthState::Degraded => "DEGRADED",
+        HealthState::Unhealthy => "UNHEALTHY",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_hash_prefix_shortens_and_handles_absence() {
+        assert_eq!(hash_prefix(Some(&"ab".repeat(32))), "abababababab");
+        assert_eq!(hash_prefix(Some("abc")), "abc");
+        assert_eq!(hash_prefix(None), "-");
+    }
+}

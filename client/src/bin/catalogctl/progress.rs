@@ -1,0 +1,28 @@
+//! Progress bars on stderr, shown only to a person watching a terminal.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Whether progress bars should be drawn: not in JSON mode, and only on a terminal.
+pub fn visible(json: bool) -> bool {
+    !json && std::io::stderr().is_terminal()
+}
+
+/// A bar counting bytes out of `total`.
+pub fn bytes(total: u64, visible: bool) -> ProgressBar {
+    bar(total, visible, "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
+}
+
+/// A bar counting items out of `total`.
+pub fn items(total: u64, visible: bool) -> ProgressBar {
+    bar(total, visible, "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {per_sec} eta {eta}")
+}
+
+fn bar(total: u64, visible: bool, template: &str) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(total).with_style(style)
+}

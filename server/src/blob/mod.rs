@@ -1,0 +1,66 @@
+//! Blob stores: where the bytes of records live, content-addressed by SHA-256. One trait, one
+//! file per backend.
+
+mod digest;
+pub mod local;
+
+use async_trait::async_trait;
+use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
+
+pub use digest::{ContentDigest, hash_stream};
+pub use local::LocalBlobStore;
+
+/// What an upload must turn out to be.
+#[derive(Debug, Clone, Default)]
+pub struct BlobExpectation {
+    /// The bytes must hash to this (lowercase hex).
+    pub sha256: Option<String>,
+    /// Exactly this many bytes must arrive.
+    pub bytes: Option<u64>,
+    /// More bytes than this are refused with RESOURCE_EXHAUSTED.
+    pub max_bytes: u64,
+}
+
+/// Where an upload's bytes ended up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBlob {
+    /// Their SHA-256 (lowercase hex).
+    pub sha256: String,
+    /// Their size.
+    pub bytes: u64,
+    /// Their URI in this store.
+    pub storage_uri: String,
+    /// True when identical bytes were already stored and nothing was written.
+    pub deduplicated: bool,
+}
+
+/// A content-addressed store of bytes.
+///
+/// `put` writes nothing visible unless the bytes match the expectation: a mismatch, an error of the
+/// body stream or a dropped future leaves no object and no temporary file. A repeated `put` of the
+/// same bytes writes nothing and reports `deduplicated`. Reads take a `storage_uri` and touch only
+/// URIs inside this store's scope: anything else is `FailedPrecondition` and is never opened; a URI
+/// in scope with no object behind it is `NotFound`.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// What and where this store is, for Stats.
+    fn describe(&self) -> StorageBackend;
+
+    /// Streams `body` into the store under its SHA-256, checking it against `expect`.
+    async fn put(&self, expect: BlobExpectation, body: ByteStream) -> Result<StoredBlob>;
+
+    /// The URI the bytes with `sha256` have in this store (whether or not they are there).
+    fn uri_of(&self, sha256: &str) -> String;
+
+    /// Whether `storage_uri` lies inside this store, decided from the URI alone (no I/O).
+    fn in_scope(&self, storage_uri: &str) -> bool;
+
+    /// The size of the object at `storage_uri`, `None` when there is none.
+    async fn size(&self, storage_uri: &str) -> Result<Option<u64>>;
+
+    /// Streams `length` bytes (to the end when `None`) of the object at `storage_uri`, from `offset`.
+    async fn read(&self, storage_uri: &str, offset: u64, length: Option<u64>) -> Result<ByteStream>;
+
+    /// A real write and read of a probe object.
+    async fn probe(&self) -> BackendHealth;
+}

@@ -1,0 +1,102 @@
+//! An LRU cache of records. Records are immutable once created, so a cached record never goes
+//! stale, even with many server processes on one database.
+
+use std::{num::NonZeroUsize, sync::Mutex};
+
+use docstokg_catalog::DocumentRecord;
+use lru::LruCache;
+
+type Key = (String, String, String);
+
+/// Records by id and ids by key (artifact_id, source_url, resolver), least recently used evicted.
+pub struct RecordCache {
+    inner: Option<Mutex<Inner>>,
+}
+
+struct Inner {
+    by_id: LruCache<i64, DocumentRecord>,
+    by_key: LruCache<Key, i64>,
+}
+
+impl RecordCache {
+    /// A cache of up to `capacity` records; 0 disables it.
+    pub fn new(capacity: usize) -> Self {
+        let inner = NonZeroUsize::new(capacity)
+            .map(|capacity| Mutex::new(Inner { by_id: LruCache::new(capacity), by_key: LruCache::new(capacity) }));
+        Self { inner }
+    }
+
+    /// The capacity (0 when disabled).
+    pub fn capacity(&self) -> usize {
+        self.inner.as_ref().map_or(0, |inner| lock(inner).by_id.cap().get())
+    }
+
+    /// The record with `id`, if cached.
+    pub fn get(&self, id: i64) -> Option<DocumentRecord> {
+        lock(self.inner.as_ref()?).by_id.get(&id).cloned()
+    }
+
+    /// The record with this key, if cached.
+    pub fn get_by_key(&self, artifact_id: &str, source_url: &str, resolver: &str) -> Option<DocumentRecord> {
+        let mut inner = lock(self.inner.as_ref()?);
+        let key = (artifact_id.to_owned(), source_url.to_owned(), resolver.to_owned());
+        let id = *inner.by_key.get(&key)?;
+        inner.by_id.get(&id).cloned()
+    }
+
+    /// Remembers `record`.
+    pub fn insert(&self, record: &DocumentRecord) {
+        let Some(inner) = self.inner.as_ref() else { return };
+        let mut inner = lock(inner);
+        let key = (record.artifact_id.clone(), record.source_url.clone(), record.resolver.clone());
+        inner.by_key.put(key, record.id);
+        inner.by_id.put(record.id, record.clone());
+    }
+}
+
+/// A poisoned lock only means another thread panicked mid-update of an LRU; the data is still a
+/// valid cache of immutable records, so keep using it.
+fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
+    inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    fn record(id: i64) -> DocumentRecord {
+        DocumentRecord {
+            id,
+            artifact_id: format!("a{id}"),
+            source_url: "u".into(),
+            resolver: "r".into(),
+            content_type: None,
+            bytes: 0,
+            sha256: None,
+            storage_uri: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            run_id: None,
+        }
+    }
+
+    #[test]
+    fn test_evicts_least_recently_used() {
+        let cache = RecordCache::new(2);
+        cache.insert(&record(1));
+        cache.insert(&record(2));
+        assert!(cache.get(1).is_some());
+        cache.insert(&record(3));
+        assert!(cache.get(2).is_none());
+        assert_eq!(cache.get_by_key("a3", "u", "r").map(|r| r.id), Some(3));
+    }
+
+    #[test]
+    fn test_zero_capacity_disables() {
+        let cache = RecordCache::new(0);
+        cache.insert(&record(1));
+        assert!(cache.get(1).is_none());
+        assert_eq!(cache.capacity(), 0);
+    }
+}

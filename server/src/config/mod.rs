@@ -1,0 +1,331 @@
+//! Configuration: flags > environment > YAML file > defaults, every key in [`settings::SETTINGS`].
+//! Unknown keys and missing required values stop start-up with a message naming both the
+//! environment variable and the YAML key.
+
+mod redact;
+pub mod settings;
+
+use std::{collections::BTreeMap, fmt, net::SocketAddr, path::{Path, PathBuf}, str::FromStr};
+
+pub use redact::redact;
+use serde_yaml_ng::Value;
+use settings::{SETTINGS, Setting};
+
+/// A configuration that cannot be used; the message says what to change.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in default.
+    Default,
+    /// The YAML file.
+    File,
+    /// An environment variable.
+    Env(&'static str),
+    /// A command-line flag.
+    Flag,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Default => f.write_str("default"),
+            Self::File => f.write_str("config file"),
+            Self::Env(name) => write!(f, "env {name}"),
+            Self::Flag => f.write_str("flag"),
+        }
+    }
+}
+
+/// The provider to run and its settings.
+#[derive(Debug, Clone)]
+pub enum ProviderConfig {
+    /// SQLite + local disk.
+    Development {
+        /// SQLite file or `:memory:`.
+        db_path: String,
+        /// LRU cache capacity.
+        cache_size: usize,
+        /// Blob store root.
+        root_dir: PathBuf,
+    },
+    /// PostgreSQL pool + local disk.
+    Enterprise {
+        /// PostgreSQL URL (a secret).
+        connection_url: String,
+        /// Pooled connections.
+        pool_size: u32,
+        /// Extra connections under load.
+        max_overflow: u32,
+        /// Blob store root.
+        root_dir: PathBuf,
+        /// LRU cache capacity.
+        cache_size: usize,
+    },
+}
+
+impl ProviderConfig {
+    /// The provider's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Development { .. } => "development",
+            Self::Enterprise { .. } => "enterprise",
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!("expected text or json, got {other:?}")),
+        }
+    }
+}
+
+/// Server settings shared by every provider.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind.
+    pub listen: SocketAddr,
+    /// Bearer token file; auth is on when set.
+    pub auth_token_file: Option<PathBuf>,
+    /// Largest upload.
+    pub max_upload_bytes: u64,
+    /// Largest gRPC message.
+    pub max_message_bytes: usize,
+    /// Largest batch.
+    pub max_batch_size: usize,
+    /// Unary deadline in seconds.
+    pub request_timeout_secs: u64,
+    /// Calls served at once.
+    pub concurrency_limit: usize,
+    /// Seconds between health probes.
+    pub health_probe_interval_secs: u64,
+    /// Seconds to drain after SIGTERM.
+    pub shutdown_grace_secs: u64,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+/// The effective configuration, and where each value came from.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The provider to run.
+    pub provider: ProviderConfig,
+    /// Server settings.
+    pub server: ServerConfig,
+    values: BTreeMap<&'static str, (String, Source)>,
+}
+
+/// Loads the configuration: `flags` (key, value) over the environment (read through `env`) over
+/// the YAML `file` over defaults.
+pub fn load(
+    file: Option<&Path>,
+    env: impl Fn(&str) -> Option<String>,
+    flags: &[(&'static str, String)],
+) -> Result<Config, ConfigError> {
+    let mut values: BTreeMap<&'static str, (String, Source)> = BTreeMap::new();
+    for setting in SETTINGS {
+        if let Some(default) = setting.default {
+            values.insert(setting.key, (default.to_owned(), Source::Default));
+        }
+    }
+    if let Some(path) = file {
+        for (key, value) in read_file(path)? {
+            values.insert(key, (value, Source::File));
+        }
+    }
+    for setting in SETTINGS {
+        if let Some((name, value)) = setting.env.iter().find_map(|name| env(name).map(|value| (*name, value))) {
+            values.insert(setting.key, (value, Source::Env(name)));
+        }
+    }
+    for (key, value) in flags {
+        values.insert(key, (value.clone(), Source::Flag));
+    }
+    resolve(values)
+}
+
+fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+    let document: Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| ConfigError(format!("config file {} is not valid YAML: {e}", path.display())))?;
+    let mut flat = Vec::new();
+    if !document.is_null() {
+        flatten("", &document, &mut flat)?;
+    }
+    Ok(flat)
+}
+
+fn flatten(prefix: &str, value: &Value, out: &mut Vec<(&'static str, String)>) -> Result<(), ConfigError> {
+    let Value::Mapping(mapping) = value else {
+        return Err(ConfigError(format!("{prefix} must be a mapping of keys")));
+    };
+    for (name, child) in mapping {
+        let name = name.as_str().ok_or_else(|| ConfigError(format!("keys under {prefix} must be strings")))?;
+        let key = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+        match child {
+            Value::Mapping(_) if SETTINGS.iter().any(|s| s.key.starts_with(&format!("{key}."))) => {
+                flatten(&key, child, out)?
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
+                let setting = settings::find(&key).ok_or_else(|| unknown_key(&key))?;
+                if let Some(text) = scalar_text(child) {
+                    out.push((setting.key, text));
+                }
+            }
+            _ => return Err(unknown_key(&key)),
+        }
+    }
+    Ok(())
+}
+
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn unknown_key(key: &str) -> ConfigError {
+    let hint = match key.rsplit_once('.') {
+        None => " (top-level keys: catalog, server)".to_owned(),
+        Some((section, _)) => {
+            let known: Vec<&str> = SETTINGS
+                .iter()
+                .filter_map(|s| s.key.strip_prefix(section)?.strip_prefix('.'))
+                .filter(|rest| !rest.contains('.'))
+                .collect();
+            format!(" (known keys under {section}: {})", known.join(", "))
+        }
+    };
+    ConfigError(format!("unknown configuration key {key}{hint}"))
+}
+
+fn describe(setting: &Setting) -> String {
+    match setting.env {
+        [] => setting.key.to_owned(),
+        names => format!("{} or {} in the config file", names.join(" / "), setting.key),
+    }
+}
+
+struct Values(BTreeMap<&'static str, (String, Source)>);
+
+impl Values {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|(value, _)| value.as_str()).filter(|v| !v.is_empty())
+    }
+
+    fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
+        let setting = settings::find(key).ok_or_else(|| unknown_key(key))?;
+        self.get(key)
+            .map(str::to_owned)
+            .ok_or_else(|| ConfigError(format!("{key} is required {why}: set {}", describe(setting))))
+    }
+
+    fn parse<T: FromStr>(&self, key: &str) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        let setting = settings::find(key).ok_or_else(|| unknown_key(key))?;
+        let raw = self.required(key, "")?;
+        raw.parse().map_err(|e| {
+            let source = self.0.get(key).map(|(_, source)| source.to_string()).unwrap_or_default();
+            ConfigError(format!("invalid value {raw:?} for {key} (from {source}): {e}; set {}", describe(setting)))
+        })
+    }
+}
+
+fn resolve(values: BTreeMap<&'static str, (String, Source)>) -> Result<Config, ConfigError> {
+    let v = Values(values);
+    let provider = match v.get("catalog.provider").unwrap_or("development") {
+        "development" | "dev" => ProviderConfig::Development {
+            db_path: v.required("catalog.dev.db_path", "for the development provider")?,
+            cache_size: v.parse("catalog.dev.cache_size")?,
+            root_dir: PathBuf::from(v.required("catalog.dev.root_dir", "for the development provider")?),
+        },
+        "enterprise" => ProviderConfig::Enterprise {
+            connection_url: v.required("catalog.enterprise.connection_url", "for the enterprise provider")?,
+            pool_size: v.parse("catalog.enterprise.pool_size")?,
+            max_overflow: v.parse("catalog.enterprise.max_overflow")?,
+            root_dir: PathBuf::from(v.required("catalog.enterprise.root_dir", "for the enterprise provider")?),
+            cache_size: v.parse("catalog.enterprise.cache_size")?,
+        },
+        other => {
+            return Err(ConfigError(format!(
+                "unknown provider {other:?}: expected development or enterprise (DOCSTOKG_CATALOG_PROVIDER or \
+                 catalog.provider)"
+            )));
+        }
+    };
+    let server = ServerConfig {
+        listen: v.parse("server.listen")?,
+        auth_token_file: v.get("server.auth_token_file").map(PathBuf::from),
+        max_upload_bytes: v.parse("server.max_upload_bytes")?,
+        max_message_bytes: v.parse("server.max_message_bytes")?,
+        max_batch_size: v.parse("server.max_batch_size")?,
+        request_timeout_secs: v.parse("server.request_timeout_secs")?,
+        concurrency_limit: v.parse("server.concurrency_limit")?,
+        health_probe_interval_secs: v.parse("server.health_probe_interval_secs")?,
+        shutdown_grace_secs: v.parse("server.shutdown_grace_secs")?,
+        log_format: v.parse("server.log_format")?,
+    };
+    for (key, min) in [("server.max_batch_size", 1), ("server.concurrency_limit", 1), ("server.health_probe_interval_secs", 1)]
+    {
+        if v.parse::<u64>(key)? < min {
+            let setting = settings::find(key).ok_or_else(|| unknown_key(key))?;
+            return Err(ConfigError(format!("{key} must be at least {min}: set {}", describe(setting))));
+        }
+    }
+    Ok(Config { provider, server, values: v.0 })
+}
+
+impl Config {
+    /// The effective configuration as YAML, secrets redacted, each value's source in a comment.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut section = "";
+        for setting in SETTINGS {
+            let (parent, leaf) = setting.key.rsplit_once('.').unwrap_or(("", setting.key));
+            if parent != section {
+                let shared = section.split('.').zip(parent.split('.')).take_while(|(a, b)| a == b).count();
+                let shared = if section.is_empty() { 0 } else { shared };
+                for (level, part) in parent.split('.').enumerate().skip(shared) {
+                    out.push_str(&format!("{}{part}:\n", "  ".repeat(level)));
+                }
+                section = parent;
+            }
+            let indent = "  ".repeat(parent.matches('.').count() + 1);
+            let (value, source) = match self.values.get(setting.key) {
+                Some((value, source)) if setting.secret && !value.is_empty() => (redact(value), source.to_string()),
+                Some((value, source)) => (value.clone(), source.to_string()),
+                None => ("null".to_owned(), "unset".to_owned()),
+            };
+            let value = if value == "null" { value } else { format!("{value:?}") };
+            out.push_str(&format!("{indent}{leaf}: {value}  # {source}\n"));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

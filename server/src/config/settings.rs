@@ -1,0 +1,162 @@
+//! Every configuration key: its YAML path, its environment variables, its default, and whether it
+//! is a secret. The loader, `catalog-server config` and the configuration reference read this table.
+
+/// One configuration key.
+#[derive(Debug)]
+pub struct Setting {
+    /// Dotted YAML path, e.g. `catalog.dev.db_path`.
+    pub key: &'static str,
+    /// Environment variables that set it, highest precedence first.
+    pub env: &'static [&'static str],
+    /// Value when nothing sets it; `None` means "unset" (required only where a provider needs it).
+    pub default: Option<&'static str>,
+    /// Redacted when printed.
+    pub secret: bool,
+    /// Which providers read it ("all" for server settings).
+    pub used_by: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+const fn setting(
+    key: &'static str,
+    env: &'static [&'static str],
+    default: Option<&'static str>,
+    used_by: &'static str,
+    doc: &'static str,
+) -> Setting {
+    Setting { key, env, default, secret: false, used_by, doc }
+}
+
+const fn secret(key: &'static str, env: &'static [&'static str], used_by: &'static str, doc: &'static str) -> Setting {
+    Setting { key, env, default: None, secret: true, used_by, doc }
+}
+
+/// The table of every key, in the order `catalog-server config` prints them.
+pub const SETTINGS: &[Setting] = &[
+    setting(
+        "catalog.provider",
+        &["DOCSTOKG_CATALOG_PROVIDER"],
+        Some("development"),
+        "all",
+        "Which provider to run: development, enterprise.",
+    ),
+    setting(
+        "catalog.dev.db_path",
+        &["DOCSTOKG_DEV_DB_PATH"],
+        Some("catalog-data/catalog.sqlite"),
+        "development",
+        "SQLite database file, or :memory: for a private in-memory database.",
+    ),
+    setting(
+        "catalog.dev.cache_size",
+        &["DOCSTOKG_DEV_CACHE_SIZE"],
+        Some("1000"),
+        "development",
+        "Records kept in the LRU cache (0 disables it).",
+    ),
+    setting(
+        "catalog.dev.root_dir",
+        &["DOCSTOKG_STORAGE_ROOT"],
+        Some("catalog-data/blobs"),
+        "development",
+        "Directory of the content-addressed blob store.",
+    ),
+    secret(
+        "catalog.enterprise.connection_url",
+        &["DOCSTOKG_POSTGRES_URL"],
+        "enterprise",
+        "PostgreSQL URL, e.g. postgresql://user:password@host:5432/catalog (required).",
+    ),
+    setting(
+        "catalog.enterprise.pool_size",
+        &["DOCSTOKG_POOL_SIZE"],
+        Some("10"),
+        "enterprise",
+        "Connections kept open in the pool.",
+    ),
+    setting(
+        "catalog.enterprise.max_overflow",
+        &["DOCSTOKG_MAX_OVERFLOW"],
+        Some("20"),
+        "enterprise",
+        "Extra connections opened under load, on top of pool_size.",
+    ),
+    setting(
+        "catalog.enterprise.root_dir",
+        &["DOCSTOKG_STORAGE_ROOT"],
+        Some("/data/artifacts"),
+        "enterprise",
+        "Directory of the content-addressed blob store.",
+    ),
+    setting(
+        "catalog.enterprise.cache_size",
+        &["DOCSTOKG_ENTERPRISE_CACHE_SIZE"],
+        Some("1000"),
+        "enterprise",
+        "Records kept in the LRU cache (0 disables it).",
+    ),
+    setting("server.listen", &["DOCSTOKG_LISTEN"], Some("127.0.0.1:50051"), "all", "Address the gRPC server binds."),
+    setting(
+        "server.auth_token_file",
+        &["DOCSTOKG_AUTH_TOKEN_FILE"],
+        None,
+        "all",
+        "File holding a bearer token; when set, catalog calls must send `authorization: Bearer <token>`.",
+    ),
+    setting(
+        "server.max_upload_bytes",
+        &["DOCSTOKG_MAX_UPLOAD_BYTES"],
+        Some("17179869184"),
+        "all",
+        "Largest PutContent upload in bytes (16 GiB).",
+    ),
+    setting(
+        "server.max_message_bytes",
+        &["DOCSTOKG_MAX_MESSAGE_BYTES"],
+        Some("16777216"),
+        "all",
+        "Largest single gRPC message in bytes (16 MiB).",
+    ),
+    setting(
+        "server.max_batch_size",
+        &["DOCSTOKG_MAX_BATCH_SIZE"],
+        Some("1000"),
+        "all",
+        "Most documents in one RegisterOrGetBatch.",
+    ),
+    setting(
+        "server.request_timeout_secs",
+        &["DOCSTOKG_REQUEST_TIMEOUT_SECS"],
+        Some("30"),
+        "all",
+        "Deadline of a unary call, in seconds (a shorter grpc-timeout from the client wins).",
+    ),
+    setting(
+        "server.concurrency_limit",
+        &["DOCSTOKG_CONCURRENCY_LIMIT"],
+        Some("256"),
+        "all",
+        "Calls served at once across all connections; beyond it calls are shed with UNAVAILABLE.",
+    ),
+    setting(
+        "server.health_probe_interval_secs",
+        &["DOCSTOKG_HEALTH_PROBE_INTERVAL_SECS"],
+        Some("2"),
+        "all",
+        "Seconds between the provider probes that drive grpc.health.v1.",
+    ),
+    setting(
+        "server.shutdown_grace_secs",
+        &["DOCSTOKG_SHUTDOWN_GRACE_SECS"],
+        Some("30"),
+        "all",
+        "Seconds in-flight calls get to finish after SIGTERM.",
+    ),
+    setting("server.log_format", &["DOCSTOKG_LOG_FORMAT"], Some("text"), "all", "Log format: text or json."),
+];
+
+/// The setting with `key`.
+pub fn find(key: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| s.key == key)
+}

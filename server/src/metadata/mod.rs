@@ -1,0 +1,85 @@
+//! Metadata stores: where records live. One trait, one file per database.
+
+mod row;
+pub mod sqlite;
+mod sqlx_error;
+
+use async_trait::async_trait;
+use docstokg_catalog::{
+    BackendHealth, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RecordFilter, RecordStream,
+    RegisterOutcome, Result, StorageBackend,
+};
+use futures::stream::BoxStream;
+
+pub use sqlite::SqliteStore;
+
+/// Which records a lookup returns.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    /// Every record of an artifact.
+    Artifact(&'a str),
+    /// Every record with a content hash (lowercase).
+    Sha256(&'a str),
+    /// Every record of a pipeline run.
+    Run(&'a str),
+}
+
+/// Counts a metadata store computes for Stats.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataStats {
+    /// Number of records.
+    pub total_records: i64,
+    /// Sum of record sizes.
+    pub total_bytes: i64,
+    /// Distinct sha256 values.
+    pub unique_sha256: i64,
+    /// Distinct artifact ids.
+    pub unique_artifacts: i64,
+    /// sha256 values shared by two or more records.
+    pub duplicate_groups: i64,
+    /// Records per resolver.
+    pub by_resolver: Vec<(String, i64)>,
+}
+
+/// A database of records. Inputs arrive validated; the store enforces the unique key
+/// (artifact_id, source_url, resolver) itself, so any number of processes may share it.
+///
+/// A repeated `register` of a key returns the stored row with `created = false`. A lookup that
+/// matches nothing is an empty list; `get` of an unknown id is `Ok(None)`. An unreachable
+/// database is `ErrorKind::Unavailable`.
+#[async_trait]
+pub trait MetadataStore: Send + Sync + 'static {
+    /// What and where this store is, for Stats.
+    fn describe(&self) -> StorageBackend;
+
+    /// Inserts the document unless its key exists; returns the stored record either way.
+    async fn register(&self, document: NewDocument) -> Result<RegisterOutcome>;
+
+    /// Registers every document in one transaction, one outcome per document, in order.
+    async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>>;
+
+    /// The record with `id`.
+    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>>;
+
+    /// Records matching `lookup`, newest first (created_at DESC, id DESC).
+    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>>;
+
+    /// Number of records matching `filter`.
+    async fn count(&self, filter: &RecordFilter) -> Result<i64>;
+
+    /// Records matching `filter` by id, streamed in pages so no connection is held between pages.
+    fn list(&self, filter: RecordFilter) -> RecordStream;
+
+    /// Duplicate groups, count DESC then sha256 ASC, streamed from one query without
+    /// materialising the result; the connection is released when the stream is dropped.
+    fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>>;
+
+    /// Counts for Stats.
+    async fn stats(&self) -> Result<MetadataStats>;
+
+    /// A real round trip to the database.
+    async fn probe(&self) -> BackendHealth;
+
+    /// Closes the pools; later calls fail.
+    async fn close(&self);
+}

@@ -1,0 +1,55 @@
+//! The database row of a record, separate from the domain type.
+
+use chrono::{DateTime, Utc};
+use docstokg_catalog::{CatalogError, DocumentRecord, Result};
+
+/// Columns of `documents`, in the order every query selects them.
+pub const COLUMNS: &str =
+    "id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id";
+
+/// One row of `documents`, timestamps as microseconds since the Unix epoch.
+#[derive(Debug, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: i64,
+    pub artifact_id: String,
+    pub source_url: String,
+    pub resolver: String,
+    pub content_type: Option<String>,
+    pub bytes: i64,
+    pub sha256: Option<String>,
+    pub storage_uri: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub run_id: Option<String>,
+}
+
+impl TryFrom<DocumentRow> for DocumentRecord {
+    type Error = CatalogError;
+
+    fn try_from(row: DocumentRow) -> Result<Self> {
+        Ok(Self {
+            id: row.id,
+            artifact_id: row.artifact_id,
+            source_url: row.source_url,
+            resolver: row.resolver,
+            content_type: row.content_type,
+            bytes: row.bytes,
+            sha256: row.sha256,
+            storage_uri: row.storage_uri,
+            created_at: from_micros(row.created_at)?,
+            updated_at: from_micros(row.updated_at)?,
+            run_id: row.run_id,
+        })
+    }
+}
+
+/// Microseconds since the epoch as an instant.
+pub fn from_micros(micros: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(micros)
+        .ok_or_else(|| CatalogError::internal(format!("stored timestamp {micros} is out of range")))
+}
+
+/// The current instant, truncated to the microsecond precision both databases store.
+pub fn now_micros() -> i64 {
+    Utc::now().timestamp_micros()
+}

@@ -1,0 +1,318 @@
+//! The SQLite metadata store of the development provider: WAL, one writer at a time, the unique
+//! key enforced by the database. `:memory:` is one shared-cache database for every connection.
+
+use std::{path::Path, str::FromStr, time::Duration};
+
+use async_stream::try_stream;
+use async_trait::async_trait;
+use docstokg_catalog::{
+    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RecordFilter,
+    RecordStream, RegisterOutcome, Result, StorageBackend,
+};
+use futures::{TryStreamExt, stream::BoxStream};
+use sqlx::{
+    QueryBuilder, Sqlite, SqliteConnection,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+};
+
+use super::{
+    Lookup, MetadataStats, MetadataStore,
+    row::{COLUMNS, DocumentRow, now_micros},
+    sqlx_error::from_sqlx,
+};
+use crate::health::timed_probe;
+
+/// Records per page of a ListRecords stream.
+const LIST_PAGE_SIZE: i64 = 500;
+/// How long a writer waits for SQLite's single write lock before giving up with UNAVAILABLE.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections for unary calls; SQLite serialises writers, so a few suffice.
+const POOL_SIZE: u32 = 8;
+/// Connections reserved for long streams, so a slow stream never starves unary calls.
+const STREAM_POOL_SIZE: u32 = 4;
+
+const INSERT: &str = "INSERT INTO documents \
+    (artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+    ON CONFLICT (artifact_id, source_url, resolver) DO NOTHING RETURNING ";
+
+/// SQLite metadata store.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    stream_pool: SqlitePool,
+    location: String,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `db_path`, or a private in-memory database for
+    /// `:memory:`, and runs the migrations.
+    pub async fn open(db_path: &str) -> Result<Self> {
+        let in_memory = db_path == ":memory:";
+        let options = if in_memory {
+            // A named shared-cache database, so every pooled connection sees the same data.
+            SqliteConnectOptions::from_str("sqlite::memory:").map_err(|e| from_sqlx("opening :memory:", e))?
+        } else {
+            if let Some(parent) = Path::new(db_path).parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    CatalogError::unavailable(format!("cannot create directory {}: {e}", parent.display()))
+                })?;
+            }
+            SqliteConnectOptions::new()
+                .filename(db_path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // FULL: a registration acknowledged to a caller survives a crash of the machine too.
+                .synchronous(SqliteSynchronous::Full)
+        };
+        let options = options.busy_timeout(BUSY_TIMEOUT).foreign_keys(true);
+        let pool = pool_options(POOL_SIZE, in_memory)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| from_sqlx("opening the SQLite database", e))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| CatalogError::internal(format!("migrating the SQLite database: {e}")))?;
+        let stream_pool = pool_options(STREAM_POOL_SIZE, in_memory)
+            .connect_with(options)
+            .await
+            .map_err(|e| from_sqlx("opening the SQLite database", e))?;
+        Ok(Self { pool, stream_pool, location: db_path.to_owned() })
+    }
+}
+
+fn pool_options(size: u32, in_memory: bool) -> SqlitePoolOptions {
+    let options = SqlitePoolOptions::new().max_connections(size).acquire_timeout(Duration::from_secs(30));
+    if in_memory {
+        // The in-memory database lives as long as one connection to it does.
+        options.min_connections(1).idle_timeout(None).max_lifetime(None)
+    } else {
+        options
+    }
+}
+
+/// Inserts `document` unless its key exists, on one connection (or transaction).
+async fn register_on(conn: &mut SqliteConnection, document: NewDocument) -> Result<RegisterOutcome> {
+    let now = now_micros();
+    let inserted: Option<DocumentRow> = sqlx::query_as(&format!("{INSERT}{COLUMNS}"))
+        .bind(&document.artifact_id)
+        .bind(&document.source_url)
+        .bind(&document.resolver)
+        .bind(&document.content_type)
+        .bind(document.bytes)
+        .bind(&document.sha256)
+        .bind(&document.storage_uri)
+        .bind(now)
+        .bind(now)
+        .bind(&document.run_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| from_sqlx("registering a document", e))?;
+    if let Some(row) = inserted {
+        return Ok(RegisterOutcome::created(row.try_into()?));
+    }
+    let existing: DocumentRow = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM documents WHERE artifact_id = ? AND source_url = ? AND resolver = ?"
+    ))
+    .bind(&document.artifact_id)
+    .bind(&document.source_url)
+    .bind(&document.resolver)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| from_sqlx("reading an existing document", e))?;
+    Ok(RegisterOutcome::existing(&document, existing.try_into()?))
+}
+
+fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
+    if let Some(run_id) = &filter.run_id {
+        query.push(" AND run_id = ").push_bind(run_id.clone());
+    }
+    if let Some(resolver) = &filter.resolver {
+        query.push(" AND resolver = ").push_bind(resolver.clone());
+    }
+    if let Some(content_type) = &filter.content_type {
+        query.push(" AND content_type = ").push_bind(content_type.clone());
+    }
+    if let Some(after) = filter.created_after {
+        query.push(" AND created_at >= ").push_bind(after.timestamp_micros());
+    }
+    if let Some(before) = filter.created_before {
+        query.push(" AND created_at < ").push_bind(before.timestamp_micros());
+    }
+}
+
+/// A duplicate group's totals followed by one of its records.
+#[derive(sqlx::FromRow)]
+struct GroupedRow {
+    group_count: i64,
+    group_bytes: i64,
+    #[sqlx(flatten)]
+    document: DocumentRow,
+}
+
+const GROUPS: &str = "SELECT sha256, COUNT(*) AS group_count, SUM(bytes) AS group_bytes FROM documents \
+    WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= ?";
+
+#[async_trait]
+impl MetadataStore for SqliteStore {
+    fn describe(&self) -> StorageBackend {
+        StorageBackend { role: "metadata".into(), kind: "sqlite".into(), location: self.location.clone() }
+    }
+
+    async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
+        let mut conn = self.pool.acquire().await.map_err(|e| from_sqlx("connecting to SQLite", e))?;
+        register_on(&mut conn, document).await
+    }
+
+    async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
+        let mut tx = self.pool.begin().await.map_err(|e| from_sqlx("starting a batch", e))?;
+        let mut outcomes = Vec::with_capacity(documents.len());
+        for document in documents {
+            outcomes.push(register_on(&mut tx, document).await?);
+        }
+        tx.commit().await.map_err(|e| from_sqlx("committing a batch", e))?;
+        Ok(outcomes)
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
+        let row: Option<DocumentRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM documents WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("reading a record", e))?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
+        let (column, value) = match lookup {
+            Lookup::Artifact(v) => ("artifact_id", v),
+            Lookup::Sha256(v) => ("sha256", v),
+            Lookup::Run(v) => ("run_id", v),
+        };
+        let rows: Vec<DocumentRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM documents WHERE {column} = ? ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| from_sqlx("looking up records", e))?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn count(&self, filter: &RecordFilter) -> Result<i64> {
+        let mut query = QueryBuilder::new("SELECT COUNT(*) FROM documents WHERE 1 = 1");
+        push_filter(&mut query, filter);
+        query.build_query_scalar().fetch_one(&self.pool).await.map_err(|e| from_sqlx("counting records", e))
+    }
+
+    fn list(&self, filter: RecordFilter) -> RecordStream {
+        let pool = self.pool.clone();
+        Box::pin(try_stream! {
+            let mut after_id = 0_i64;
+            loop {
+                let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM documents WHERE id > "));
+                query.push_bind(after_id);
+                push_filter(&mut query, &filter);
+                query.push(" ORDER BY id LIMIT ").push_bind(LIST_PAGE_SIZE);
+                let rows: Vec<DocumentRow> = query
+                    .build_query_as()
+                    .fetch_all(&pool)
+                    .await
+                    .map_err(|e| from_sqlx("listing records", e))?;
+                let page_len = rows.len() as i64;
+                for row in rows {
+                    after_id = row.id;
+                    yield DocumentRecord::try_from(row)?;
+                }
+                if page_len < LIST_PAGE_SIZE {
+                    break;
+                }
+            }
+        })
+    }
+
+    fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
+        let pool = self.stream_pool.clone();
+        Box::pin(try_stream! {
+            let mut conn = pool.acquire().await.map_err(|e| from_sqlx("connecting to SQLite", e))?;
+            if !query.include_records {
+                let sql = format!("{GROUPS} ORDER BY group_count DESC, sha256 ASC");
+                let mut rows = sqlx::query_as::<_, (String, i64, i64)>(&sql).bind(query.min_count).fetch(&mut *conn);
+                while let Some((sha256, count, total_bytes)) =
+                    rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))?
+                {
+                    yield DuplicateGroup { sha256, count, total_bytes, records: Vec::new() };
+                }
+                return;
+            }
+            let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("d.{c}")).collect();
+            let sql = format!(
+                "SELECT g.group_count, g.group_bytes, {} FROM ({GROUPS}) g JOIN documents d ON d.sha256 = g.sha256 \
+                 ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
+                columns.join(", ")
+            );
+            let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).bind(query.min_count).fetch(&mut *conn);
+            let mut current: Option<DuplicateGroup> = None;
+            while let Some(row) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
+                let record = DocumentRecord::try_from(row.document)?;
+                let sha256 = record.sha256.clone().unwrap_or_default();
+                if current.as_ref().is_some_and(|group| group.sha256 != sha256) {
+                    if let Some(done) = current.take() {
+                        yield done;
+                    }
+                }
+                current
+                    .get_or_insert_with(|| DuplicateGroup {
+                        sha256,
+                        count: row.group_count,
+                        total_bytes: row.group_bytes,
+                        records: Vec::new(),
+                    })
+                    .records
+                    .push(record);
+            }
+            if let Some(done) = current {
+                yield done;
+            }
+        })
+    }
+
+    async fn stats(&self) -> Result<MetadataStats> {
+        let (total_records, total_bytes, unique_sha256, unique_artifacts): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COUNT(DISTINCT sha256), COUNT(DISTINCT artifact_id) \
+             FROM documents",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| from_sqlx("computing stats", e))?;
+        let duplicate_groups: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT sha256 FROM documents WHERE sha256 IS NOT NULL \
+             GROUP BY sha256 HAVING COUNT(*) > 1)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| from_sqlx("computing stats", e))?;
+        let by_resolver: Vec<(String, i64)> =
+            sqlx::query_as("SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| from_sqlx("computing stats", e))?;
+        Ok(MetadataStats { total_records, total_bytes, unique_sha256, unique_artifacts, duplicate_groups, by_resolver })
+    }
+
+    async fn probe(&self) -> BackendHealth {
+        timed_probe("metadata", async {
+            sqlx::query_scalar::<_, i64>("SELECT 1")
+                .fetch_one(&self.pool)
+                .await
+                .map(|_| format!("sqlite {} answers", self.location))
+                .map_err(|e| from_sqlx("probing SQLite", e))
+        })
+        .await
+    }
+
+    async fn close(&self) {
+        self.stream_pool.close().await;
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,66 @@
+//! The one place where database errors become catalog errors.
+
+use docstokg_catalog::{CatalogError, ErrorKind};
+
+/// Maps a sqlx error: an unreachable, busy or shut-down database is `Unavailable` (retryable),
+/// anything else is a bug and `Internal`. `context` says what the store was doing.
+pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
+    let kind = match &error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            ErrorKind::Unavailable
+        }
+        sqlx::Error::WorkerCrashed => ErrorKind::Unavailable,
+        sqlx::Error::Database(db) if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {
+            postgres_error_kind(db.code().as_deref())
+        }
+        sqlx::Error::Database(db) => sqlite_error_kind(db.code().as_deref()),
+        _ => ErrorKind::Internal,
+    };
+    let advice = match kind {
+        ErrorKind::Unavailable => "; the database is unreachable or busy, retry later",
+        _ => "",
+    };
+    if kind == ErrorKind::Internal {
+        tracing::error!(%error, context, "database error");
+    } else {
+        tracing::warn!(%error, context, "database unavailable");
+    }
+    CatalogError::new(kind, format!("{context}: {error}{advice}"))
+}
+
+/// SQLite result codes 5 (BUSY) and 6 (LOCKED), and their extended forms, are retryable.
+fn sqlite_error_kind(code: Option<&str>) -> ErrorKind {
+    match code.and_then(|code| code.parse::<i32>().ok()).map(|code| code & 0xff) {
+        Some(5 | 6) => ErrorKind::Unavailable,
+        _ => ErrorKind::Internal,
+    }
+}
+
+/// PostgreSQL SQLSTATE classes 08 (connection exception), 53 (insufficient resources), 57P
+/// (operator intervention: shutdown, restart) and 40001/40P01 (serialization, deadlock) are retryable.
+fn postgres_error_kind(code: Option<&str>) -> ErrorKind {
+    let Some(code) = code else { return ErrorKind::Internal };
+    let retryable = ["08", "53", "57P", "40001", "40P01"].iter().any(|prefix| code.starts_with(prefix));
+    if retryable { ErrorKind::Unavailable } else { ErrorKind::Internal }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_busy_and_connection_errors_are_unavailable() {
+        assert_eq!(sqlite_error_kind(Some("5")), ErrorKind::Unavailable);
+        assert_eq!(sqlite_error_kind(Some("517")), ErrorKind::Unavailable);
+        assert_eq!(sqlite_error_kind(Some("19")), ErrorKind::Internal);
+        assert_eq!(postgres_error_kind(Some("08006")), ErrorKind::Unavailable);
+        assert_eq!(postgres_error_kind(Some("57P01")), ErrorKind::Unavailable);
+        assert_eq!(postgres_error_kind(Some("23505")), ErrorKind::Internal);
+        assert_eq!(postgres_error_kind(None), ErrorKind::Internal);
+    }
+
+    #[test]
+    fn test_pool_timeout_is_unavailable() {
+        assert_eq!(from_sqlx("x", sqlx::Error::PoolTimedOut).kind, ErrorKind::Unavailable);
+    }
+}
