@@ -19,19 +19,30 @@ impl BearerAuth {
         };
         let token = token.trim();
         if token.is_empty() {
-            return Err(CatalogError::invalid("token", "is empty; pass a token or none at all"));
+            return Err(CatalogError::invalid(
+                "token",
+                "is empty; pass a token or none at all",
+            ));
         }
-        let mut header = MetadataValue::try_from(format!("Bearer {token}"))
-            .map_err(|_| CatalogError::invalid("token", "contains characters that are not allowed in a header"))?;
+        let mut header = MetadataValue::try_from(format!("Bearer {token}")).map_err(|_| {
+            CatalogError::invalid(
+                "token",
+                "contains characters that are not allowed in a header",
+            )
+        })?;
         header.set_sensitive(true);
-        Ok(Self { header: Some(header) })
+        Ok(Self {
+            header: Some(header),
+        })
     }
 }
 
 impl Interceptor for BearerAuth {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(header) = &self.header {
-            request.metadata_mut().insert("authorization", header.clone());
+            request
+                .metadata_mut()
+                .insert("authorization", header.clone());
         }
         Ok(request)
     }

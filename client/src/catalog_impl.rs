@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use docstokg_catalog::convert::required_record;
 use docstokg_catalog::proto;
 use docstokg_catalog::{
-    ByteStream, Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader, ContentRequest, DocumentRecord,
-    DuplicateGroup, DuplicateQuery, HealthReport, NewDocument, PutOutcome, RecordFilter, RecordStream,
-    RegisterOutcome, Result, VerificationResult, VerifyAllEvent, VerifyAllOptions,
+    ByteStream, Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader,
+    ContentRequest, DocumentRecord, DuplicateGroup, DuplicateQuery, HealthReport, NewDocument,
+    PutOutcome, RecordFilter, RecordStream, RegisterOutcome, Result, VerificationResult,
+    VerifyAllEvent, VerifyAllOptions,
 };
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -22,15 +23,29 @@ fn records(records: Vec<proto::DocumentRecord>) -> Result<Vec<DocumentRecord>> {
 #[async_trait]
 impl Catalog for CatalogClient {
     async fn register_or_get(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let request = self.unary(proto::RegisterOrGetRequest { document: Some(document.into()) });
-        self.rpc().register_or_get(request).await?.into_inner().try_into()
+        let request = self.unary(proto::RegisterOrGetRequest {
+            document: Some(document.into()),
+        });
+        self.rpc()
+            .register_or_get(request)
+            .await?
+            .into_inner()
+            .try_into()
     }
 
-    async fn register_or_get_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
+    async fn register_or_get_batch(
+        &self,
+        documents: Vec<NewDocument>,
+    ) -> Result<Vec<RegisterOutcome>> {
         let sent = documents.len();
         let documents = documents.into_iter().map(Into::into).collect();
         let request = self.unary(proto::RegisterOrGetBatchRequest { documents });
-        let results = self.rpc().register_or_get_batch(request).await?.into_inner().results;
+        let results = self
+            .rpc()
+            .register_or_get_batch(request)
+            .await?
+            .into_inner()
+            .results;
         if results.len() != sent {
             return Err(CatalogError::internal(format!(
                 "the server answered a batch of {sent} documents with {} results",
@@ -46,42 +61,78 @@ impl Catalog for CatalogClient {
     }
 
     async fn get_by_artifact(&self, artifact_id: &str) -> Result<Vec<DocumentRecord>> {
-        let request = self.unary(proto::GetByArtifactRequest { artifact_id: artifact_id.to_owned() });
-        records(self.rpc().get_by_artifact(request).await?.into_inner().records)
+        let request = self.unary(proto::GetByArtifactRequest {
+            artifact_id: artifact_id.to_owned(),
+        });
+        records(
+            self.rpc()
+                .get_by_artifact(request)
+                .await?
+                .into_inner()
+                .records,
+        )
     }
 
     async fn get_by_sha256(&self, sha256: &str) -> Result<Vec<DocumentRecord>> {
-        let request = self.unary(proto::GetBySha256Request { sha256: sha256.to_owned() });
-        records(self.rpc().get_by_sha256(request).await?.into_inner().records)
+        let request = self.unary(proto::GetBySha256Request {
+            sha256: sha256.to_owned(),
+        });
+        records(
+            self.rpc()
+                .get_by_sha256(request)
+                .await?
+                .into_inner()
+                .records,
+        )
     }
 
     async fn get_by_run(&self, run_id: &str) -> Result<Vec<DocumentRecord>> {
-        let request = self.unary(proto::GetByRunRequest { run_id: run_id.to_owned() });
+        let request = self.unary(proto::GetByRunRequest {
+            run_id: run_id.to_owned(),
+        });
         records(self.rpc().get_by_run(request).await?.into_inner().records)
     }
 
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream> {
-        let request = proto::ListRecordsRequest { filter: Some(filter.into()) };
+        let request = proto::ListRecordsRequest {
+            filter: Some(filter.into()),
+        };
         let stream = self.rpc().list_records(request).await?.into_inner();
-        Ok(stream.map(|message| required_record(message?.record)).boxed())
+        Ok(stream
+            .map(|message| required_record(message?.record))
+            .boxed())
     }
 
-    async fn find_duplicates(&self, query: DuplicateQuery) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
+    async fn find_duplicates(
+        &self,
+        query: DuplicateQuery,
+    ) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
         let request = requests::find_duplicates(query);
         let stream = self.rpc().find_duplicates(request).await?.into_inner();
-        Ok(stream.map(|message| DuplicateGroup::try_from(message?)).boxed())
+        Ok(stream
+            .map(|message| DuplicateGroup::try_from(message?))
+            .boxed())
     }
 
     async fn verify(&self, record_id: i64) -> Result<VerificationResult> {
         let request = self.unary(proto::VerifyRequest { record_id });
         let result = self.rpc().verify(request).await?.into_inner().result;
-        result.ok_or_else(|| CatalogError::internal("the server sent a Verify response without a result"))?.try_into()
+        result
+            .ok_or_else(|| {
+                CatalogError::internal("the server sent a Verify response without a result")
+            })?
+            .try_into()
     }
 
-    async fn verify_all(&self, options: VerifyAllOptions) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
+    async fn verify_all(
+        &self,
+        options: VerifyAllOptions,
+    ) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
         let request = requests::verify_all(options)?;
         let stream = self.rpc().verify_all(request).await?.into_inner();
-        Ok(stream.map(|message| VerifyAllEvent::try_from(message?)).boxed())
+        Ok(stream
+            .map(|message| VerifyAllEvent::try_from(message?))
+            .boxed())
     }
 
     async fn put_content(&self, header: ContentHeader, body: ByteStream) -> Result<PutOutcome> {
@@ -99,6 +150,11 @@ impl Catalog for CatalogClient {
 
     async fn provider_health(&self) -> Result<HealthReport> {
         let request = self.unary(proto::ProviderHealthRequest {});
-        Ok(self.rpc().provider_health(request).await?.into_inner().into())
+        Ok(self
+            .rpc()
+            .provider_health(request)
+            .await?
+            .into_inner()
+            .into())
     }
 }

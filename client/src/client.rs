@@ -6,9 +6,9 @@ use docstokg_catalog::proto::catalog_service_client::CatalogServiceClient;
 use docstokg_catalog::{CatalogError, Result};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::{Channel, Endpoint};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 
 use crate::auth::BearerAuth;
 use crate::errors::chain;
@@ -28,6 +28,7 @@ pub(crate) type RpcClient = CatalogServiceClient<InterceptedService<Channel, Bea
 pub struct CatalogClient {
     rpc: RpcClient,
     channel: Channel,
+    auth: BearerAuth,
     endpoint: String,
     request_timeout: Option<Duration>,
 }
@@ -54,7 +55,10 @@ impl CatalogClient {
     pub async fn connect_with(endpoint: impl Into<String>, options: ClientOptions) -> Result<Self> {
         let endpoint = normalize_endpoint(&endpoint.into())?;
         let mut builder = Endpoint::from_shared(endpoint.clone()).map_err(|error| {
-            CatalogError::invalid("endpoint", format!("{endpoint:?} is not a valid URI: {}", chain(&error)))
+            CatalogError::invalid(
+                "endpoint",
+                format!("{endpoint:?} is not a valid URI: {}", chain(&error)),
+            )
         })?;
         if let Some(timeout) = options.connect_timeout {
             builder = builder.connect_timeout(timeout);
@@ -77,7 +81,12 @@ impl CatalogClient {
         let auth = BearerAuth::new(options.token.as_deref())?;
         let rpc = CatalogServiceClient::with_interceptor(channel.clone(), auth)
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
-        Ok(Self { rpc, channel, endpoint, request_timeout: options.request_timeout })
+        Ok(Self {
+            rpc,
+            channel,
+            endpoint,
+            request_timeout: options.request_timeout,
+        })
     }
 
     /// The endpoint this client talks to, as normalised by [`normalize_endpoint`].
@@ -90,14 +99,25 @@ impl CatalogClient {
     /// An unknown service name is `NotFound`.
     pub async fn health_check(&self, service: &str) -> Result<bool> {
         let mut health = HealthClient::new(self.channel.clone());
-        let request = self.unary(HealthCheckRequest { service: service.to_owned() });
-        let response = health.check(request).await.map_err(CatalogError::from)?.into_inner();
+        let request = self.unary(HealthCheckRequest {
+            service: service.to_owned(),
+        });
+        let response = health
+            .check(request)
+            .await
+            .map_err(CatalogError::from)?
+            .into_inner();
         Ok(response.status() == ServingStatus::Serving)
     }
 
     /// A handle on the generated client for one call.
     pub(crate) fn rpc(&self) -> RpcClient {
         self.rpc.clone()
+    }
+
+    /// The authenticated channel, for calls made without the generated client.
+    pub(crate) fn service(&self) -> InterceptedService<Channel, BearerAuth> {
+        InterceptedService::new(self.channel.clone(), self.auth.clone())
     }
 
     /// A unary request, with the configured deadline.

@@ -1,10 +1,10 @@
 //! PutContent and GetContent: the client- and server-streaming byte transfers.
 
-use bytes::Bytes;
 use docstokg_catalog::convert::required_record;
 use docstokg_catalog::proto::{self, get_content_response, put_content_request};
 use docstokg_catalog::{
-    ByteStream, CatalogError, ContentDownload, ContentHeader, ContentInfo, PutOutcome, RegisterOutcome, Result,
+    ByteStream, CatalogError, ContentDownload, ContentHeader, ContentInfo, PutOutcome,
+    RegisterOutcome, Result,
 };
 use futures::{Stream, StreamExt};
 use tokio::sync::oneshot;
@@ -15,7 +15,11 @@ use crate::client::RpcClient;
 /// Uploads `header` then every chunk of `body`. When `body` fails, the request stream is
 /// cancelled (HTTP/2 RST_STREAM) instead of ended, so the server sees an aborted upload and
 /// stores nothing; the caller gets its own error back.
-pub(crate) async fn put(mut rpc: RpcClient, header: ContentHeader, body: ByteStream) -> Result<PutOutcome> {
+pub(crate) async fn put(
+    mut rpc: RpcClient,
+    header: ContentHeader,
+    body: ByteStream,
+) -> Result<PutOutcome> {
     let (failed_tx, failed_rx) = oneshot::channel();
     let mut request = tonic::Request::new(());
     let cancel = request.cancellation_handle();
@@ -55,7 +59,7 @@ fn upload_messages(
         while let Some(chunk) = body.next().await {
             match chunk {
                 Ok(chunk) if chunk.is_empty() => {}
-                Ok(chunk) => yield proto::PutContentRequest { part: Some(Part::Chunk(Vec::from(chunk))) },
+                Ok(chunk) => yield proto::PutContentRequest { part: Some(Part::Chunk(chunk)) },
                 Err(error) => {
                     // The receiver is gone only when the call already finished; nothing to tell.
                     let _ = failed.send(error);
@@ -71,13 +75,30 @@ fn upload_messages(
 
 /// Starts a download: reads the leading info message, then streams the chunks that follow,
 /// checking that exactly `range_bytes` arrive.
-pub(crate) async fn get(mut rpc: RpcClient, request: proto::GetContentRequest) -> Result<ContentDownload> {
+pub(crate) async fn get(
+    mut rpc: RpcClient,
+    request: proto::GetContentRequest,
+) -> Result<ContentDownload> {
     use get_content_response::Part;
-    let mut stream = rpc.get_content(request).await.map_err(CatalogError::from)?.into_inner();
+    let mut stream = rpc
+        .get_content(request)
+        .await
+        .map_err(CatalogError::from)?
+        .into_inner();
     let info: ContentInfo = match stream.message().await.map_err(CatalogError::from)? {
-        Some(proto::GetContentResponse { part: Some(Part::Info(info)) }) => info.into(),
-        Some(_) => return Err(CatalogError::internal("the server sent content bytes before the content info")),
-        None => return Err(CatalogError::internal("the server ended the download without sending content info")),
+        Some(proto::GetContentResponse {
+            part: Some(Part::Info(info)),
+        }) => info.into(),
+        Some(_) => {
+            return Err(CatalogError::internal(
+                "the server sent content bytes before the content info",
+            ));
+        }
+        None => {
+            return Err(CatalogError::internal(
+                "the server ended the download without sending content info",
+            ));
+        }
     };
     let expected = info.range_bytes;
     let body: ByteStream = Box::pin(async_stream::try_stream! {
@@ -88,7 +109,7 @@ pub(crate) async fn get(mut rpc: RpcClient, request: proto::GetContentRequest) -
                 return;
             };
             received = received.saturating_add(i64::try_from(chunk.len()).unwrap_or(i64::MAX));
-            yield Bytes::from(chunk);
+            yield chunk;
         }
         if received != expected {
             Err(CatalogError::internal(format!(

@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn test_chain_joins_sources() {
-        let error = Wrapper(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused"));
+        let error = Wrapper(std::io::Error::new(
+            std::io::ErrorKind::ConnectionRefused,
+            "connection refused",
+        ));
         assert_eq!(chain(&error), "transport error: connection refused");
     }
 }

@@ -24,7 +24,11 @@ pub struct ClientOptions {
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self { token: None, connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT), request_timeout: None }
+        Self {
+            token: None,
+            connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
+            request_timeout: None,
+        }
     }
 }
 
@@ -51,7 +55,10 @@ impl std::fmt::Debug for ClientOptions {
 pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
     let endpoint = endpoint.trim();
     if endpoint.is_empty() {
-        return Err(CatalogError::invalid("endpoint", "is empty; expected host:port or http://host:port"));
+        return Err(CatalogError::invalid(
+            "endpoint",
+            "is empty; expected host:port or http://host:port",
+        ));
     }
     if endpoint.contains("://") {
         Ok(endpoint.to_owned())
@@ -66,14 +73,26 @@ mod tests {
 
     #[test]
     fn test_endpoint_without_scheme_gets_http() {
-        assert_eq!(normalize_endpoint("127.0.0.1:50051").expect("valid"), "http://127.0.0.1:50051");
-        assert_eq!(normalize_endpoint(" localhost:1 \n").expect("valid"), "http://localhost:1");
+        assert_eq!(
+            normalize_endpoint("127.0.0.1:50051").expect("valid"),
+            "http://127.0.0.1:50051"
+        );
+        assert_eq!(
+            normalize_endpoint(" localhost:1 \n").expect("valid"),
+            "http://localhost:1"
+        );
     }
 
     #[test]
     fn test_endpoint_with_scheme_is_kept() {
-        assert_eq!(normalize_endpoint("http://127.0.0.1:50051").expect("valid"), "http://127.0.0.1:50051");
-        assert_eq!(normalize_endpoint("https://catalog.example:443").expect("valid"), "https://catalog.example:443");
+        assert_eq!(
+            normalize_endpoint("http://127.0.0.1:50051").expect("valid"),
+            "http://127.0.0.1:50051"
+        );
+        assert_eq!(
+            normalize_endpoint("https://catalog.example:443").expect("valid"),
+            "https://catalog.example:443"
+        );
     }
 
     #[test]

@@ -4,12 +4,21 @@
 //! as `error: <message>`; the exit code is 2 for bad input and 1 for every other failure.
 #![allow(clippy::print_stdout)]
 
+#[path = "catalogctl/batch.rs"]
+mod batch;
+#[path = "catalogctl/cli.rs"]
 mod cli;
+#[path = "catalogctl/commands.rs"]
 mod commands;
+#[path = "catalogctl/failure.rs"]
 mod failure;
+#[path = "catalogctl/output.rs"]
 mod output;
+#[path = "catalogctl/progress.rs"]
 mod progress;
+#[path = "catalogctl/transfer.rs"]
 mod transfer;
+#[path = "catalogctl/verify_all.rs"]
 mod verify_all;
 
 use std::process::ExitCode;

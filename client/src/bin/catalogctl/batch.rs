@@ -22,29 +22,45 @@ pub async fn register(client: &CatalogClient, file: &Path, out: Output) -> CliRe
     let mut batch = Vec::with_capacity(BATCH_SIZE);
     let (mut created, mut existing, mut number) = (0_usize, 0_usize, 0_usize);
     loop {
-        let line = lines.next_line().await.map_err(|error| CliError::io(format!("reading {}", file.display()), error))?;
+        let line = lines
+            .next_line()
+            .await
+            .map_err(|error| CliError::io(format!("reading {}", file.display()), error))?;
         let Some(line) = line else { break };
         number += 1;
         if line.trim().is_empty() {
             continue;
         }
-        batch.push(parse_line(&line).map_err(|message| CliError::usage(format!("{}:{number}: {message}", file.display())))?);
+        batch.push(parse_line(&line).map_err(|message| {
+            CliError::usage(format!("{}:{number}: {message}", file.display()))
+        })?);
         if batch.len() == BATCH_SIZE {
-            send(client, std::mem::take(&mut batch), out, &mut created, &mut existing).await?;
+            send(
+                client,
+                std::mem::take(&mut batch),
+                out,
+                &mut created,
+                &mut existing,
+            )
+            .await?;
         }
     }
     if !batch.is_empty() {
         send(client, batch, out, &mut created, &mut existing).await?;
     }
     if !out.json {
-        eprintln!("{} documents: {created} created, {existing} already registered", created + existing);
+        eprintln!(
+            "{} documents: {created} created, {existing} already registered",
+            created + existing
+        );
     }
     Ok(())
 }
 
 /// One line as a valid document, or what is wrong with it.
 fn parse_line(line: &str) -> Result<NewDocument, String> {
-    let document: NewDocument = serde_json::from_str(line).map_err(|error| format!("not a NewDocument: {error}"))?;
+    let document: NewDocument =
+        serde_json::from_str(line).map_err(|error| format!("not a NewDocument: {error}"))?;
     validation::new_document(document).map_err(|error| error.message)
 }
 

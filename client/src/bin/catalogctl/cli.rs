@@ -11,7 +11,12 @@ use docstokg_catalog::RecordFilter;
 #[command(name = "catalogctl", version, about)]
 pub struct Cli {
     /// Server address: http://host:port or host:port.
-    #[arg(long, global = true, env = "CATALOG_ENDPOINT", default_value = "http://127.0.0.1:50051")]
+    #[arg(
+        long,
+        global = true,
+        env = "CATALOG_ENDPOINT",
+        default_value = "http://127.0.0.1:50051"
+    )]
     pub endpoint: String,
     /// File holding the bearer token sent with every catalog call.
     #[arg(long, global = true, env = "DOCSTOKG_AUTH_TOKEN_FILE")]
@@ -230,7 +235,19 @@ mod tests {
     #[test]
     fn test_get_content_needs_exactly_one_selector() {
         assert!(Cli::try_parse_from(["catalogctl", "get-content", "--output", "-"]).is_err());
-        assert!(Cli::try_parse_from(["catalogctl", "get-content", "--id", "1", "--sha256", "ab", "-o", "-"]).is_err());
+        assert!(
+            Cli::try_parse_from([
+                "catalogctl",
+                "get-content",
+                "--id",
+                "1",
+                "--sha256",
+                "ab",
+                "-o",
+                "-"
+            ])
+            .is_err()
+        );
         assert!(Cli::try_parse_from(["catalogctl", "get-content", "--id", "1", "-o", "-"]).is_ok());
     }
 }

@@ -21,7 +21,9 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Register(args) => out.outcome(&client.register_or_get(document(args)).await?)?,
         Command::RegisterBatch { file } => batch::register(&client, &file, out).await?,
         Command::Get { id } => out.record(&client.get_record(id).await?)?,
-        Command::ByArtifact { artifact_id } => out.records(&client.get_by_artifact(&artifact_id).await?)?,
+        Command::ByArtifact { artifact_id } => {
+            out.records(&client.get_by_artifact(&artifact_id).await?)?
+        }
         Command::BySha256 { sha256 } => out.records(&client.get_by_sha256(&sha256).await?)?,
         Command::ByRun { run_id } => out.records(&client.get_by_run(&run_id).await?)?,
         Command::List(filter) => {
@@ -31,7 +33,10 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
             }
         }
         Command::Duplicates { min_count, records } => {
-            let query = DuplicateQuery { min_count, include_records: records };
+            let query = DuplicateQuery {
+                min_count,
+                include_records: records,
+            };
             let mut groups = client.find_duplicates(query).await?;
             while let Some(group) = groups.next().await {
                 out.duplicate_group(&group?)?;
@@ -54,21 +59,35 @@ async fn connect(cli: &Cli) -> CliResult<CatalogClient> {
     let request_timeout = cli
         .timeout
         .map(|seconds| {
-            Duration::try_from_secs_f64(seconds)
-                .map_err(|_| CliError::usage(format!("--timeout must be a non-negative number of seconds, got {seconds}")))
+            Duration::try_from_secs_f64(seconds).map_err(|_| {
+                CliError::usage(format!(
+                    "--timeout must be a non-negative number of seconds, got {seconds}"
+                ))
+            })
         })
         .transpose()?;
-    let options = ClientOptions { token, request_timeout, ..ClientOptions::default() };
+    let options = ClientOptions {
+        token,
+        request_timeout,
+        ..ClientOptions::default()
+    };
     Ok(CatalogClient::connect_with(cli.endpoint.as_str(), options).await?)
 }
 
 /// The token in `path`, without surrounding whitespace.
 fn read_token(path: &Path) -> CliResult<String> {
-    let token = std::fs::read_to_string(path)
-        .map_err(|error| CliError::usage(format!("cannot read the token file {}: {error}", path.display())))?;
+    let token = std::fs::read_to_string(path).map_err(|error| {
+        CliError::usage(format!(
+            "cannot read the token file {}: {error}",
+            path.display()
+        ))
+    })?;
     let token = token.trim();
     if token.is_empty() {
-        return Err(CliError::usage(format!("the token file {} is empty", path.display())));
+        return Err(CliError::usage(format!(
+            "the token file {} is empty",
+            path.display()
+        )));
     }
     Ok(token.to_owned())
 }
@@ -95,5 +114,9 @@ async fn ping(client: &CatalogClient, service: &str, out: Output) -> CliResult<E
     } else {
         out.line(if serving { "SERVING" } else { "NOT_SERVING" })?;
     }
-    Ok(if serving { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if serving {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -27,12 +27,18 @@ pub enum CliError {
 impl CliError {
     /// Bad input from the command line or an input file (exit code 2).
     pub fn usage(message: impl Into<String>) -> Self {
-        Self::Failed { message: message.into(), code: USAGE }
+        Self::Failed {
+            message: message.into(),
+            code: USAGE,
+        }
     }
 
     /// A failure that is not the caller's input (exit code 1).
     pub fn failure(message: impl Into<String>) -> Self {
-        Self::Failed { message: message.into(), code: FAILURE }
+        Self::Failed {
+            message: message.into(),
+            code: FAILURE,
+        }
     }
 
     /// A local I/O error while doing `context`.
@@ -47,8 +53,15 @@ impl CliError {
 
 impl From<CatalogError> for CliError {
     fn from(error: CatalogError) -> Self {
-        let code = if error.kind == ErrorKind::InvalidArgument { USAGE } else { FAILURE };
-        Self::Failed { message: error.to_string(), code }
+        let code = if error.kind == ErrorKind::InvalidArgument {
+            USAGE
+        } else {
+            FAILURE
+        };
+        Self::Failed {
+            message: error.to_string(),
+            code,
+        }
     }
 }
 

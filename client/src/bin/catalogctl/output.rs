@@ -4,8 +4,8 @@ use std::fmt::Display;
 use std::io::Write;
 
 use docstokg_catalog::{
-    CatalogStats, DocumentRecord, DuplicateGroup, HealthReport, HealthState, RegisterOutcome, VerificationResult,
-    VerificationStatus, VerifySummary,
+    CatalogStats, DocumentRecord, DuplicateGroup, HealthReport, HealthState, PutOutcome,
+    RegisterOutcome, VerificationResult, VerificationStatus, VerifySummary,
 };
 use serde::Serialize;
 
@@ -21,7 +21,8 @@ pub struct Output {
 impl Output {
     /// Writes one line to stdout.
     pub fn line(&self, line: impl Display) -> CliResult<()> {
-        writeln!(std::io::stdout().lock(), "{line}").map_err(|error| CliError::io("writing to stdout", error))
+        writeln!(std::io::stdout().lock(), "{line}")
+            .map_err(|error| CliError::io("writing to stdout", error))
     }
 
     /// Writes `value` as one JSON line.
@@ -33,7 +34,11 @@ impl Output {
 
     /// A record, as JSON or as an aligned line.
     pub fn record(&self, record: &DocumentRecord) -> CliResult<()> {
-        if self.json { self.json(record) } else { self.line(record_line(record)) }
+        if self.json {
+            self.json(record)
+        } else {
+            self.line(record_line(record))
+        }
     }
 
     /// Records, or a note on stderr that there are none.
@@ -49,12 +54,31 @@ impl Output {
         if self.json {
             return self.json(outcome);
         }
-        let status = if outcome.created { "created" } else { "existing" };
+        let status = if outcome.created {
+            "created"
+        } else {
+            "existing"
+        };
         let mut line = format!("{status:<8}  {}", record_line(&outcome.record));
         if !outcome.differing_fields.is_empty() {
-            line.push_str(&format!("  (differs: {})", outcome.differing_fields.join(", ")));
+            line.push_str(&format!(
+                "  (differs: {})",
+                outcome.differing_fields.join(", ")
+            ));
         }
         self.line(line)
+    }
+
+    /// The outcome of an upload.
+    pub fn put_outcome(&self, outcome: &PutOutcome) -> CliResult<()> {
+        if self.json {
+            return self.json(outcome);
+        }
+        self.outcome(&outcome.registration)?;
+        if outcome.deduplicated {
+            eprintln!("the bytes were already stored; nothing was written again");
+        }
+        Ok(())
     }
 
     /// A duplicate group, with its records when it carries them.
@@ -62,13 +86,23 @@ impl Output {
         if self.json {
             return self.json(group);
         }
-        self.line(format!("{:>6}  {:>14}  {}", group.count, group.total_bytes, group.sha256))?;
-        group.records.iter().try_for_each(|record| self.line(format!("    {}", record_line(record))))
+        self.line(format!(
+            "{:>6}  {:>14}  {}",
+            group.count, group.total_bytes, group.sha256
+        ))?;
+        group
+            .records
+            .iter()
+            .try_for_each(|record| self.line(format!("    {}", record_line(record))))
     }
 
     /// A verification result.
     pub fn verification(&self, result: &VerificationResult) -> CliResult<()> {
-        if self.json { self.json(result) } else { self.line(verification_line(result)) }
+        if self.json {
+            self.json(result)
+        } else {
+            self.line(verification_line(result))
+        }
     }
 
     /// The totals of a verify-all run.
@@ -101,11 +135,24 @@ impl Output {
             format!("unique artifacts  {}", stats.unique_artifacts),
             format!("duplicate groups  {}", stats.duplicate_groups),
         ];
-        lines.extend(stats.by_resolver.iter().map(|(resolver, count)| format!("resolver          {resolver}: {count}")));
         lines.extend(
-            stats.storage_backends.iter().map(|b| format!("storage           {} {} {}", b.role, b.kind, b.location)),
+            stats
+                .by_resolver
+                .iter()
+                .map(|(resolver, count)| format!("resolver          {resolver}: {count}")),
         );
-        lines.extend(stats.details.iter().map(|(key, value)| format!("detail            {key}: {value}")));
+        lines.extend(
+            stats
+                .storage_backends
+                .iter()
+                .map(|b| format!("storage           {} {} {}", b.role, b.kind, b.location)),
+        );
+        lines.extend(
+            stats
+                .details
+                .iter()
+                .map(|(key, value)| format!("detail            {key}: {value}")),
+        );
         lines.into_iter().try_for_each(|line| self.line(line))
     }
 
@@ -114,7 +161,11 @@ impl Output {
         if self.json {
             return self.json(report);
         }
-        self.line(format!("{:<10}  {}", health_name(report.state), report.message))?;
+        self.line(format!(
+            "{:<10}  {}",
+            health_name(report.state),
+            report.message
+        ))?;
         report.backends.iter().try_for_each(|backend| {
             self.line(format!(
                 "  {:<10}  {:<10}  {:>8.1} ms  {}",
@@ -159,7 +210,9 @@ pub fn verification_line(result: &VerificationResult) -> String {
 
 /// The first 12 characters of a hash, or `-`.
 fn hash_prefix(sha256: Option<&str>) -> &str {
-    sha256.map(|hash| hash.get(..12).unwrap_or(hash)).unwrap_or("-")
+    sha256
+        .map(|hash| hash.get(..12).unwrap_or(hash))
+        .unwrap_or("-")
 }
 
 /// The wire name of a verification status.

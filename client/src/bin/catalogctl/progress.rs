@@ -11,18 +11,27 @@ pub fn visible(json: bool) -> bool {
 
 /// A bar counting bytes out of `total`.
 pub fn bytes(total: u64, visible: bool) -> ProgressBar {
-    bar(total, visible, "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}")
+    bar(
+        total,
+        visible,
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+    )
 }
 
 /// A bar counting items out of `total`.
 pub fn items(total: u64, visible: bool) -> ProgressBar {
-    bar(total, visible, "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {per_sec} eta {eta}")
+    bar(
+        total,
+        visible,
+        "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} {per_sec} eta {eta}",
+    )
 }
 
 fn bar(total: u64, visible: bool, template: &str) -> ProgressBar {
     if !visible {
         return ProgressBar::hidden();
     }
-    let style = ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style =
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
     ProgressBar::new(total).with_style(style)
 }

@@ -12,8 +12,11 @@ use crate::progress;
 
 /// Runs VerifyAll, printing every event with `--json`, else the problems and the summary.
 pub async fn run(client: &CatalogClient, args: VerifyAllArgs, out: Output) -> CliResult<()> {
-    let options =
-        VerifyAllOptions { filter: args.filter.into(), sample_rate: args.sample_rate, concurrency: args.concurrency };
+    let options = VerifyAllOptions {
+        filter: args.filter.into(),
+        sample_rate: args.sample_rate,
+        concurrency: args.concurrency,
+    };
     let sample_rate = options.sample_rate;
     let visible = progress::visible(out.json);
     let mut bar = progress::items(0, false);
@@ -53,7 +56,10 @@ pub async fn run(client: &CatalogClient, args: VerifyAllArgs, out: Output) -> Cl
 
 /// Results worth showing a person: the bytes are wrong or gone.
 fn is_problem(status: VerificationStatus) -> bool {
-    matches!(status, VerificationStatus::Mismatch | VerificationStatus::Missing)
+    matches!(
+        status,
+        VerificationStatus::Mismatch | VerificationStatus::Missing
+    )
 }
 
 /// About how many results to expect: the matching records, thinned by the sample rate.

@@ -1,0 +1,217 @@
+//! `put` and `get-content`: streaming a file up or the stored bytes down, with a byte progress bar.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use bytes::BytesMut;
+use docstokg_catalog::{
+    ByteStream, Catalog, CatalogError, ContentHeader, ContentRequest, ContentSelector, ErrorKind,
+};
+use docstokg_catalog_client::CatalogClient;
+use futures::StreamExt;
+use indicatif::ProgressBar;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::cli::{GetContentArgs, PutArgs};
+use crate::failure::{CliError, CliResult};
+use crate::output::Output;
+use crate::progress;
+
+/// Bytes per uploaded chunk.
+const CHUNK_SIZE: usize = 256 * 1024;
+
+/// Uploads a file. Nothing is computed up front: the header declares the file's length, and
+/// unless `--no-hash-check` the file is hashed while it is sent and compared with the stored hash.
+pub async fn put(client: &CatalogClient, args: PutArgs, out: Output) -> CliResult<()> {
+    let path = args.file;
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|error| CliError::usage(format!("cannot open {}: {error}", path.display())))?;
+    let metadata = file
+        .metadata()
+        .await
+        .map_err(|error| CliError::io(format!("reading {}", path.display()), error))?;
+    if !metadata.is_file() {
+        return Err(CliError::usage(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
+    }
+    let length = metadata.len();
+    let header = ContentHeader {
+        artifact_id: args.artifact_id,
+        source_url: args.source_url,
+        resolver: args.resolver,
+        content_type: args.content_type,
+        run_id: args.run_id,
+        expected_sha256: args.sha256,
+        expected_bytes: Some(
+            i64::try_from(length).map_err(|_| CliError::usage("the file is too large"))?,
+        ),
+    };
+    let bar = progress::bytes(length, progress::visible(out.json));
+    let hasher = (!args.no_hash_check).then(|| Arc::new(Mutex::new(Sha256::new())));
+    let body = file_chunks(file, path, bar.clone(), hasher.clone());
+    let outcome = match client.put_content(header, body).await {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            bar.abandon();
+            return Err(error.into());
+        }
+    };
+    bar.finish_and_clear();
+    if let Some(hasher) = hasher {
+        let local = hex::encode(
+            hasher
+                .lock()
+                .map(|mut h| std::mem::take(&mut *h).finalize())
+                .unwrap_or_default(),
+        );
+        let registration = &outcome.registration;
+        let stored = registration.record.sha256.as_deref().unwrap_or("");
+        let differs = registration
+            .differing_fields
+            .iter()
+            .any(|field| field == "sha256");
+        if !differs && stored != local {
+            return Err(CliError::failure(format!(
+                "the file hashes to {local} but record {} has sha256 {stored:?}; the file may have changed during the upload",
+                registration.record.id
+            )));
+        }
+    }
+    out.put_outcome(&outcome)
+}
+
+/// The file as chunks of [`CHUNK_SIZE`] bytes, advancing `bar` and feeding `hasher`.
+fn file_chunks(
+    mut file: tokio::fs::File,
+    path: PathBuf,
+    bar: ProgressBar,
+    hasher: Option<Arc<Mutex<Sha256>>>,
+) -> ByteStream {
+    Box::pin(async_stream::try_stream! {
+        loop {
+            let mut chunk = BytesMut::with_capacity(CHUNK_SIZE);
+            while chunk.len() < CHUNK_SIZE {
+                let read = file.read_buf(&mut chunk).await.map_err(|error| read_failed(&path, &error))?;
+                if read == 0 {
+                    break;
+                }
+            }
+            if chunk.is_empty() {
+                break;
+            }
+            if let Some(Ok(mut hasher)) = hasher.as_ref().map(|h| h.lock()) {
+                hasher.update(&chunk);
+            }
+            bar.inc(chunk.len() as u64);
+            yield chunk.freeze();
+        }
+    })
+}
+
+fn read_failed(path: &Path, error: &std::io::Error) -> CatalogError {
+    CatalogError::new(
+        ErrorKind::Cancelled,
+        format!(
+            "reading {} failed, upload cancelled: {error}",
+            path.display()
+        ),
+    )
+}
+
+/// Downloads the bytes of a record or a hash to a file or stdout. A whole-object download is
+/// hashed on the way and checked against the server's sha256; a failed download removes the file.
+pub async fn get(client: &CatalogClient, args: GetContentArgs, out: Output) -> CliResult<()> {
+    let selector = match (args.id, args.sha256) {
+        (Some(id), _) => ContentSelector::RecordId(id),
+        (None, Some(sha256)) => ContentSelector::Sha256(sha256),
+        (None, None) => return Err(CliError::usage("give --id or --sha256")),
+    };
+    let whole = args.offset == 0 && args.length.is_none();
+    let request = ContentRequest {
+        selector,
+        offset: args.offset,
+        length: args.length,
+    };
+    let download = client.get_content(request).await?;
+    let to_stdout = args.output.as_os_str() == "-";
+    let mut sink: Box<dyn AsyncWrite + Unpin + Send> = if to_stdout {
+        Box::new(tokio::io::stdout())
+    } else {
+        let file = tokio::fs::File::create(&args.output)
+            .await
+            .map_err(|error| {
+                CliError::usage(format!("cannot create {}: {error}", args.output.display()))
+            })?;
+        Box::new(file)
+    };
+    let bar = progress::bytes(
+        u64::try_from(download.info.range_bytes).unwrap_or(0),
+        progress::visible(out.json),
+    );
+    let mut hasher = whole.then(Sha256::new);
+    let copied = copy(download.body, &mut sink, &bar, hasher.as_mut())
+        .await
+        .and_then(|written| {
+            let local = hasher.map(|h| hex::encode(h.finalize()));
+            match local {
+                Some(local) if local != download.info.sha256 => Err(CliError::failure(format!(
+                    "the downloaded bytes hash to {local}, not to the expected {}",
+                    download.info.sha256
+                ))),
+                _ => Ok(written),
+            }
+        });
+    let written = match copied {
+        Ok(written) => written,
+        Err(error) => {
+            bar.abandon();
+            if !to_stdout {
+                // Best effort: the error that matters is the download's.
+                let _ = tokio::fs::remove_file(&args.output).await;
+            }
+            return Err(error);
+        }
+    };
+    bar.finish_and_clear();
+    if to_stdout {
+        return Ok(());
+    }
+    if out.json {
+        out.json(&download.info)
+    } else {
+        out.line(format!(
+            "wrote {written} bytes to {} (sha256 {})",
+            args.output.display(),
+            download.info.sha256
+        ))
+    }
+}
+
+/// Writes every chunk of `body` to `sink`; the number of bytes written.
+async fn copy(
+    mut body: ByteStream,
+    sink: &mut (dyn AsyncWrite + Unpin + Send),
+    bar: &ProgressBar,
+    mut hasher: Option<&mut Sha256>,
+) -> CliResult<u64> {
+    let mut written = 0_u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk?;
+        sink.write_all(&chunk)
+            .await
+            .map_err(|error| CliError::io("writing the content", error))?;
+        if let Some(hasher) = hasher.as_mut() {
+            hasher.update(&chunk);
+        }
+        written += chunk.len() as u64;
+        bar.inc(chunk.len() as u64);
+    }
+    sink.flush()
+        .await
+        .map_err(|error| CliError::io("writing the content", error))?;
+    Ok(written)
+}

@@ -1,0 +1,90 @@
+//! Real `catalog-server` processes, for tests of what only a process shows: crashes, signals,
+//! command-line tools.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use docstokg_catalog_client::CatalogClient;
+use tokio::process::{Child, Command};
+
+/// The workspace's build directory (`target/debug`), found from the running test binary.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    // target/debug/deps/<test> -> target/debug
+    exe.parent().and_then(|deps| deps.parent()).expect("target directory").to_path_buf()
+}
+
+/// A binary of the workspace, built by `cargo test --workspace` before any test runs.
+pub fn workspace_binary(name: &str) -> PathBuf {
+    let path = target_dir().join(name);
+    assert!(path.exists(), "{} is missing: run `cargo build --workspace` (the test command does)", path.display());
+    path
+}
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+/// A `catalog-server serve` child process on loopback.
+pub struct ServerProcess {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// `127.0.0.1:PORT`, as grpcurl wants it.
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// Starts `catalog-server serve` with `env` on a free port in `dir` and waits until it serves.
+    pub async fn start(dir: &std::path::Path, env: &[(&str, String)]) -> Self {
+        let address = format!("127.0.0.1:{}", free_port());
+        let mut command = Command::new(workspace_binary("catalog-server"));
+        command
+            .args(["serve", "--listen", &address])
+            .current_dir(dir)
+            .env("DOCSTOKG_HEALTH_PROBE_INTERVAL_SECS", "1")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().expect("catalog-server starts");
+        let server = Self { child, endpoint: format!("http://{address}"), address };
+        server.wait_until_serving().await;
+        server
+    }
+
+    /// A client of this server.
+    pub async fn client(&self) -> CatalogClient {
+        CatalogClient::connect(self.endpoint.clone()).await.expect("connect")
+    }
+
+    async fn wait_until_serving(&self) {
+        for _ in 0..200 {
+            if let Ok(client) = CatalogClient::connect(self.endpoint.clone()).await
+                && client.health_check("").await.unwrap_or(false)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("catalog-server at {} never reported SERVING", self.endpoint);
+    }
+
+    /// Kills the process with SIGKILL: no shutdown code runs.
+    pub async fn kill(mut self) {
+        self.child.kill().await.expect("SIGKILL");
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited successfully.
+    pub async fn terminate(mut self) -> bool {
+        let pid = self.child.id().expect("running");
+        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+        assert!(status.success());
+        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.expect("exits after SIGTERM");
+        exit.expect("wait").success()
+    }
+}
