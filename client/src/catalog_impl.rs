@@ -13,7 +13,8 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use crate::client::CatalogClient;
-use crate::{content, requests};
+use crate::errors::status_error;
+use crate::{download, requests, upload};
 
 /// Wire records as domain records.
 fn records(records: Vec<proto::DocumentRecord>) -> Result<Vec<DocumentRecord>> {
@@ -28,7 +29,8 @@ impl Catalog for CatalogClient {
         });
         self.rpc()
             .register_or_get(request)
-            .await?
+            .await
+            .map_err(status_error)?
             .into_inner()
             .try_into()
     }
@@ -43,7 +45,8 @@ impl Catalog for CatalogClient {
         let results = self
             .rpc()
             .register_or_get_batch(request)
-            .await?
+            .await
+            .map_err(status_error)?
             .into_inner()
             .results;
         if results.len() != sent {
@@ -57,7 +60,14 @@ impl Catalog for CatalogClient {
 
     async fn get_record(&self, id: i64) -> Result<DocumentRecord> {
         let request = self.unary(proto::GetRecordRequest { id });
-        required_record(self.rpc().get_record(request).await?.into_inner().record)
+        required_record(
+            self.rpc()
+                .get_record(request)
+                .await
+                .map_err(status_error)?
+                .into_inner()
+                .record,
+        )
     }
 
     async fn get_by_artifact(&self, artifact_id: &str) -> Result<Vec<DocumentRecord>> {
@@ -67,7 +77,8 @@ impl Catalog for CatalogClient {
         records(
             self.rpc()
                 .get_by_artifact(request)
-                .await?
+                .await
+                .map_err(status_error)?
                 .into_inner()
                 .records,
         )
@@ -80,7 +91,8 @@ impl Catalog for CatalogClient {
         records(
             self.rpc()
                 .get_by_sha256(request)
-                .await?
+                .await
+                .map_err(status_error)?
                 .into_inner()
                 .records,
         )
@@ -90,16 +102,28 @@ impl Catalog for CatalogClient {
         let request = self.unary(proto::GetByRunRequest {
             run_id: run_id.to_owned(),
         });
-        records(self.rpc().get_by_run(request).await?.into_inner().records)
+        records(
+            self.rpc()
+                .get_by_run(request)
+                .await
+                .map_err(status_error)?
+                .into_inner()
+                .records,
+        )
     }
 
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream> {
         let request = proto::ListRecordsRequest {
             filter: Some(filter.into()),
         };
-        let stream = self.rpc().list_records(request).await?.into_inner();
+        let stream = self
+            .rpc()
+            .list_records(request)
+            .await
+            .map_err(status_error)?
+            .into_inner();
         Ok(stream
-            .map(|message| required_record(message?.record))
+            .map(|message| required_record(message.map_err(status_error)?.record))
             .boxed())
     }
 
@@ -108,15 +132,26 @@ impl Catalog for CatalogClient {
         query: DuplicateQuery,
     ) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
         let request = requests::find_duplicates(query);
-        let stream = self.rpc().find_duplicates(request).await?.into_inner();
+        let stream = self
+            .rpc()
+            .find_duplicates(request)
+            .await
+            .map_err(status_error)?
+            .into_inner();
         Ok(stream
-            .map(|message| DuplicateGroup::try_from(message?))
+            .map(|message| DuplicateGroup::try_from(message.map_err(status_error)?))
             .boxed())
     }
 
     async fn verify(&self, record_id: i64) -> Result<VerificationResult> {
         let request = self.unary(proto::VerifyRequest { record_id });
-        let result = self.rpc().verify(request).await?.into_inner().result;
+        let result = self
+            .rpc()
+            .verify(request)
+            .await
+            .map_err(status_error)?
+            .into_inner()
+            .result;
         result
             .ok_or_else(|| {
                 CatalogError::internal("the server sent a Verify response without a result")
@@ -129,23 +164,34 @@ impl Catalog for CatalogClient {
         options: VerifyAllOptions,
     ) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
         let request = requests::verify_all(options)?;
-        let stream = self.rpc().verify_all(request).await?.into_inner();
+        let stream = self
+            .rpc()
+            .verify_all(request)
+            .await
+            .map_err(status_error)?
+            .into_inner();
         Ok(stream
-            .map(|message| VerifyAllEvent::try_from(message?))
+            .map(|message| VerifyAllEvent::try_from(message.map_err(status_error)?))
             .boxed())
     }
 
     async fn put_content(&self, header: ContentHeader, body: ByteStream) -> Result<PutOutcome> {
-        content::put(self.rpc(), header, body).await
+        upload::put(self, header, body).await
     }
 
     async fn get_content(&self, request: ContentRequest) -> Result<ContentDownload> {
-        content::get(self.rpc(), requests::get_content(request)?).await
+        download::get(self.rpc(), requests::get_content(request)?).await
     }
 
     async fn stats(&self) -> Result<CatalogStats> {
         let request = self.unary(proto::StatsRequest {});
-        Ok(self.rpc().stats(request).await?.into_inner().into())
+        Ok(self
+            .rpc()
+            .stats(request)
+            .await
+            .map_err(status_error)?
+            .into_inner()
+            .into())
     }
 
     async fn provider_health(&self) -> Result<HealthReport> {
@@ -153,7 +199,8 @@ impl Catalog for CatalogClient {
         Ok(self
             .rpc()
             .provider_health(request)
-            .await?
+            .await
+            .map_err(status_error)?
             .into_inner()
             .into())
     }

@@ -11,7 +11,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
 use crate::auth::BearerAuth;
-use crate::errors::chain;
+use crate::errors::{chain, status_error};
 use crate::options::{ClientOptions, normalize_endpoint};
 
 /// Largest response message accepted (large duplicate groups, big batches).
@@ -79,11 +79,12 @@ impl CatalogClient {
 
     fn build(channel: Channel, endpoint: String, options: ClientOptions) -> Result<Self> {
         let auth = BearerAuth::new(options.token.as_deref())?;
-        let rpc = CatalogServiceClient::with_interceptor(channel.clone(), auth)
+        let rpc = CatalogServiceClient::with_interceptor(channel.clone(), auth.clone())
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
         Ok(Self {
             rpc,
             channel,
+            auth,
             endpoint,
             request_timeout: options.request_timeout,
         })
@@ -105,7 +106,7 @@ impl CatalogClient {
         let response = health
             .check(request)
             .await
-            .map_err(CatalogError::from)?
+            .map_err(status_error)?
             .into_inner();
         Ok(response.status() == ServingStatus::Serving)
     }

@@ -2,6 +2,34 @@
 
 use std::error::Error;
 
+use docstokg_catalog::{CatalogError, ErrorKind};
+use tonic::{Code, Status, TimeoutExpired};
+
+/// A status as a catalog error. tonic reports the client-side deadline of
+/// [`ClientOptions::request_timeout`](crate::ClientOptions) as CANCELLED; it becomes
+/// `DeadlineExceeded`, which is what it is.
+pub(crate) fn status_error(status: Status) -> CatalogError {
+    if status.code() == Code::Cancelled && caused_by::<TimeoutExpired>(&status) {
+        return CatalogError::new(
+            ErrorKind::DeadlineExceeded,
+            "the call did not finish within the request timeout; retry, or raise the timeout",
+        );
+    }
+    CatalogError::from(status)
+}
+
+/// Whether `E` is somewhere in the source chain of `error`.
+fn caused_by<E: Error + 'static>(error: &(dyn Error + 'static)) -> bool {
+    let mut current = error.source();
+    while let Some(source) = current {
+        if source.is::<E>() {
+            return true;
+        }
+        current = source.source();
+    }
+    false
+}
+
 /// `error` and its sources joined with `: `, repeated messages left out.
 pub(crate) fn chain(error: &(dyn Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -33,6 +61,14 @@ mod tests {
         fn source(&self) -> Option<&(dyn Error + 'static)> {
             Some(&self.0)
         }
+    }
+
+    #[test]
+    fn test_plain_cancellation_stays_cancelled() {
+        assert_eq!(
+            status_error(Status::cancelled("client went away")).kind,
+            ErrorKind::Cancelled
+        );
     }
 
     #[test]

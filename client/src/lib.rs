@@ -20,10 +20,11 @@
 mod auth;
 mod catalog_impl;
 mod client;
-mod content;
+mod download;
 mod errors;
 mod options;
 mod requests;
+mod upload;
 
 pub use client::CatalogClient;
 pub use options::{ClientOptions, normalize_endpoint};
