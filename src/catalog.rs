@@ -5,9 +5,9 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use crate::{
-    CatalogStats, ContentDownload, ContentHeader, ContentRequest, DocumentRecord, DuplicateGroup, DuplicateQuery,
-    HealthReport, NewDocument, PutOutcome, RecordFilter, RegisterOutcome, Result, VerificationResult, VerifyAllEvent,
-    VerifyAllOptions,
+    CatalogStats, ContentDownload, ContentHeader, ContentRequest, DocumentRecord, DuplicateGroup,
+    DuplicateQuery, HealthReport, NewDocument, PutOutcome, RecordFilter, RegisterOutcome, Result,
+    VerificationResult, VerifyAllEvent, VerifyAllOptions,
 };
 
 /// A stream of bytes, as uploads take and downloads return them.
@@ -28,7 +28,10 @@ pub trait Catalog: Send + Sync + 'static {
     async fn register_or_get(&self, document: NewDocument) -> Result<RegisterOutcome>;
 
     /// Registers many documents in one transaction; one outcome per document, in order.
-    async fn register_or_get_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>>;
+    async fn register_or_get_batch(
+        &self,
+        documents: Vec<NewDocument>,
+    ) -> Result<Vec<RegisterOutcome>>;
 
     /// The record with `id`; `NotFound` if there is none.
     async fn get_record(&self, id: i64) -> Result<DocumentRecord>;
@@ -46,13 +49,19 @@ pub trait Catalog: Send + Sync + 'static {
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream>;
 
     /// Groups of records sharing a sha256 (count DESC, sha256 ASC), streamed.
-    async fn find_duplicates(&self, query: DuplicateQuery) -> Result<BoxStream<'static, Result<DuplicateGroup>>>;
+    async fn find_duplicates(
+        &self,
+        query: DuplicateQuery,
+    ) -> Result<BoxStream<'static, Result<DuplicateGroup>>>;
 
     /// Re-hashes the stored bytes of record `record_id`.
     async fn verify(&self, record_id: i64) -> Result<VerificationResult>;
 
     /// Verifies every record matching the options: started, one result per record, then a summary.
-    async fn verify_all(&self, options: VerifyAllOptions) -> Result<BoxStream<'static, Result<VerifyAllEvent>>>;
+    async fn verify_all(
+        &self,
+        options: VerifyAllOptions,
+    ) -> Result<BoxStream<'static, Result<VerifyAllEvent>>>;
 
     /// Stores `body` content-addressed, checking it against the header, then registers it.
     /// Nothing is left behind when the bytes do not match or the stream fails.

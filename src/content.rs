@@ -91,6 +91,8 @@ pub struct ContentDownload {
 
 impl std::fmt::Debug for ContentDownload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContentDownload").field("info", &self.info).finish_non_exhaustive()
+        f.debug_struct("ContentDownload")
+            .field("info", &self.info)
+            .finish_non_exhaustive()
     }
 }

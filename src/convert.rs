@@ -5,9 +5,9 @@ use chrono::{DateTime, Utc};
 use prost_types::Timestamp;
 
 use crate::{
-    BackendHealth, CatalogError, CatalogStats, ContentHeader, ContentInfo, DocumentRecord, DuplicateGroup,
-    HealthReport, HealthState, NewDocument, RecordFilter, RegisterOutcome, Result, StorageBackend,
-    VerificationResult, VerificationStatus, VerifyAllEvent, VerifySummary, proto,
+    BackendHealth, CatalogError, CatalogStats, ContentHeader, ContentInfo, DocumentRecord,
+    DuplicateGroup, HealthReport, HealthState, NewDocument, RecordFilter, RegisterOutcome, Result,
+    StorageBackend, VerificationResult, VerificationStatus, VerifyAllEvent, VerifySummary, proto,
 };
 
 fn none_if_empty(value: String) -> Option<String> {
@@ -16,7 +16,10 @@ fn none_if_empty(value: String) -> Option<String> {
 
 /// A domain instant as a protobuf timestamp.
 pub fn to_timestamp(instant: DateTime<Utc>) -> Timestamp {
-    Timestamp { seconds: instant.timestamp(), nanos: instant.timestamp_subsec_nanos() as i32 }
+    Timestamp {
+        seconds: instant.timestamp(),
+        nanos: instant.timestamp_subsec_nanos() as i32,
+    }
 }
 
 /// A protobuf timestamp as a domain instant; `field` names it in the error.
@@ -69,7 +72,9 @@ impl TryFrom<proto::DocumentRecord> for DocumentRecord {
 
 /// A record field that the server must always send.
 pub fn required_record(record: Option<proto::DocumentRecord>) -> Result<DocumentRecord> {
-    record.ok_or_else(|| CatalogError::internal("the server sent a response without a record"))?.try_into()
+    record
+        .ok_or_else(|| CatalogError::internal("the server sent a response without a record"))?
+        .try_into()
 }
 
 impl From<NewDocument> for proto::NewDocument {
@@ -104,7 +109,11 @@ impl From<proto::NewDocument> for NewDocument {
 
 impl From<RegisterOutcome> for proto::RegisterOrGetResponse {
     fn from(o: RegisterOutcome) -> Self {
-        Self { record: Some(o.record.into()), created: o.created, differing_fields: o.differing_fields }
+        Self {
+            record: Some(o.record.into()),
+            created: o.created,
+            differing_fields: o.differing_fields,
+        }
     }
 }
 
@@ -112,7 +121,11 @@ impl TryFrom<proto::RegisterOrGetResponse> for RegisterOutcome {
     type Error = CatalogError;
 
     fn try_from(r: proto::RegisterOrGetResponse) -> Result<Self> {
-        Ok(Self { record: required_record(r.record)?, created: r.created, differing_fields: r.differing_fields })
+        Ok(Self {
+            record: required_record(r.record)?,
+            created: r.created,
+            differing_fields: r.differing_fields,
+        })
     }
 }
 
@@ -136,8 +149,14 @@ impl TryFrom<proto::RecordFilter> for RecordFilter {
             run_id: none_if_empty(f.run_id),
             resolver: none_if_empty(f.resolver),
             content_type: none_if_empty(f.content_type),
-            created_after: f.created_after.map(|t| from_timestamp("filter.created_after", t)).transpose()?,
-            created_before: f.created_before.map(|t| from_timestamp("filter.created_before", t)).transpose()?,
+            created_after: f
+                .created_after
+                .map(|t| from_timestamp("filter.created_after", t))
+                .transpose()?,
+            created_before: f
+                .created_before
+                .map(|t| from_timestamp("filter.created_before", t))
+                .transpose()?,
         })
     }
 }
@@ -161,7 +180,11 @@ impl TryFrom<proto::FindDuplicatesResponse> for DuplicateGroup {
             sha256: g.sha256,
             count: g.count,
             total_bytes: g.total_bytes,
-            records: g.records.into_iter().map(TryInto::try_into).collect::<Result<_>>()?,
+            records: g
+                .records
+                .into_iter()
+                .map(TryInto::try_into)
+                .collect::<Result<_>>()?,
         })
     }
 }
@@ -189,7 +212,9 @@ impl TryFrom<proto::VerificationStatus> for VerificationStatus {
             proto::VerificationStatus::NoHash => Self::NoHash,
             proto::VerificationStatus::OutOfScope => Self::OutOfScope,
             proto::VerificationStatus::Unspecified => {
-                return Err(CatalogError::internal("the server sent an unspecified verification status"));
+                return Err(CatalogError::internal(
+                    "the server sent an unspecified verification status",
+                ));
             }
         })
     }
@@ -262,7 +287,9 @@ impl From<VerifyAllEvent> for proto::VerifyAllResponse {
     fn from(e: VerifyAllEvent) -> Self {
         use proto::verify_all_response::Event;
         let event = match e {
-            VerifyAllEvent::Started { matching_records } => Event::Started(proto::VerifyAllStarted { matching_records }),
+            VerifyAllEvent::Started { matching_records } => {
+                Event::Started(proto::VerifyAllStarted { matching_records })
+            }
             VerifyAllEvent::Result(result) => Event::Result(result.into()),
             VerifyAllEvent::Summary(summary) => Event::Summary(summary.into()),
         };
@@ -276,10 +303,14 @@ impl TryFrom<proto::VerifyAllResponse> for VerifyAllEvent {
     fn try_from(r: proto::VerifyAllResponse) -> Result<Self> {
         use proto::verify_all_response::Event;
         match r.event {
-            Some(Event::Started(s)) => Ok(Self::Started { matching_records: s.matching_records }),
+            Some(Event::Started(s)) => Ok(Self::Started {
+                matching_records: s.matching_records,
+            }),
             Some(Event::Result(result)) => Ok(Self::Result(result.try_into()?)),
             Some(Event::Summary(summary)) => Ok(Self::Summary(summary.into())),
-            None => Err(CatalogError::internal("the server sent an empty VerifyAll message")),
+            None => Err(CatalogError::internal(
+                "the server sent an empty VerifyAll message",
+            )),
         }
     }
 }
@@ -314,13 +345,23 @@ impl From<proto::PutContentHeader> for ContentHeader {
 
 impl From<ContentInfo> for proto::ContentInfo {
     fn from(i: ContentInfo) -> Self {
-        Self { sha256: i.sha256, total_bytes: i.total_bytes, range_bytes: i.range_bytes, storage_uri: i.storage_uri }
+        Self {
+            sha256: i.sha256,
+            total_bytes: i.total_bytes,
+            range_bytes: i.range_bytes,
+            storage_uri: i.storage_uri,
+        }
     }
 }
 
 impl From<proto::ContentInfo> for ContentInfo {
     fn from(i: proto::ContentInfo) -> Self {
-        Self { sha256: i.sha256, total_bytes: i.total_bytes, range_bytes: i.range_bytes, storage_uri: i.storage_uri }
+        Self {
+            sha256: i.sha256,
+            total_bytes: i.total_bytes,
+            range_bytes: i.range_bytes,
+            storage_uri: i.storage_uri,
+        }
     }
 }
 
@@ -337,7 +378,11 @@ impl From<CatalogStats> for proto::StatsResponse {
             storage_backends: s
                 .storage_backends
                 .into_iter()
-                .map(|b| proto::StorageBackend { role: b.role, kind: b.kind, location: b.location })
+                .map(|b| proto::StorageBackend {
+                    role: b.role,
+                    kind: b.kind,
+                    location: b.location,
+                })
                 .collect(),
             details: s.details.into_iter().collect(),
         }
@@ -357,7 +402,11 @@ impl From<proto::StatsResponse> for CatalogStats {
             storage_backends: s
                 .storage_backends
                 .into_iter()
-                .map(|b| StorageBackend { role: b.role, kind: b.kind, location: b.location })
+                .map(|b| StorageBackend {
+                    role: b.role,
+                    kind: b.kind,
+                    location: b.location,
+                })
                 .collect(),
             details: s.details.into_iter().collect(),
         }
@@ -449,7 +498,16 @@ mod tests {
 
     #[test]
     fn test_invalid_timestamp_names_the_field() {
-        let bad = Timestamp { seconds: 0, nanos: -1 };
-        assert_eq!(from_timestamp("filter.created_after", bad).expect_err("bad").field.as_deref(), Some("filter.created_after"));
+        let bad = Timestamp {
+            seconds: 0,
+            nanos: -1,
+        };
+        assert_eq!(
+            from_timestamp("filter.created_after", bad)
+                .expect_err("bad")
+                .field
+                .as_deref(),
+            Some("filter.created_after")
+        );
     }
 }

@@ -53,14 +53,18 @@ impl ErrorKind {
         match code {
             Code::InvalidArgument | Code::OutOfRange => Self::InvalidArgument,
             Code::NotFound => Self::NotFound,
-            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => Self::FailedPrecondition,
+            Code::FailedPrecondition | Code::AlreadyExists | Code::Aborted => {
+                Self::FailedPrecondition
+            }
             Code::ResourceExhausted => Self::ResourceExhausted,
             Code::Unavailable => Self::Unavailable,
             Code::DeadlineExceeded => Self::DeadlineExceeded,
             Code::Cancelled => Self::Cancelled,
             Code::Unauthenticated => Self::Unauthenticated,
             Code::PermissionDenied => Self::PermissionDenied,
-            Code::Ok | Code::Unknown | Code::Internal | Code::Unimplemented | Code::DataLoss => Self::Internal,
+            Code::Ok | Code::Unknown | Code::Internal | Code::Unimplemented | Code::DataLoss => {
+                Self::Internal
+            }
         }
     }
 }
@@ -80,14 +84,22 @@ pub struct CatalogError {
 impl CatalogError {
     /// An error of `kind` with `message`.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), field: None }
+        Self {
+            kind,
+            message: message.into(),
+            field: None,
+        }
     }
 
     /// Bad input in `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         let field = field.into();
         let message = format!("{field}: {}", message.into());
-        Self { kind: ErrorKind::InvalidArgument, message, field: Some(field) }
+        Self {
+            kind: ErrorKind::InvalidArgument,
+            message,
+            field: Some(field),
+        }
     }
 
     /// Something that does not exist.
@@ -121,7 +133,8 @@ impl From<CatalogError> for Status {
         let code = error.kind.code();
         match &error.field {
             Some(field) => {
-                let details = ErrorDetails::with_bad_request_violation(field.clone(), error.message.clone());
+                let details =
+                    ErrorDetails::with_bad_request_violation(field.clone(), error.message.clone());
                 Status::with_error_details(code, error.message, details)
             }
             None => Status::new(code, error.message),
@@ -140,7 +153,11 @@ impl From<Status> for CatalogError {
         } else {
             status.message().to_owned()
         };
-        Self { kind: ErrorKind::from_code(status.code()), message, field }
+        Self {
+            kind: ErrorKind::from_code(status.code()),
+            message,
+            field,
+        }
     }
 }
 

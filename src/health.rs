@@ -41,7 +41,11 @@ pub struct HealthReport {
 impl HealthReport {
     /// The report of a provider whose backends reported `backends`.
     pub fn from_backends(backends: Vec<BackendHealth>) -> Self {
-        let state = backends.iter().map(|b| b.state).max().unwrap_or(HealthState::Healthy);
+        let state = backends
+            .iter()
+            .map(|b| b.state)
+            .max()
+            .unwrap_or(HealthState::Healthy);
         let message = match state {
             HealthState::Healthy => "all backends healthy".to_owned(),
             _ => backends
@@ -51,6 +55,10 @@ impl HealthReport {
                 .collect::<Vec<_>>()
                 .join("; "),
         };
-        Self { state, message, backends }
+        Self {
+            state,
+            message,
+            backends,
+        }
     }
 }

@@ -14,13 +14,17 @@ pub mod validation;
 mod verification;
 
 pub use catalog::{ByteStream, Catalog, RecordStream};
-pub use content::{ContentDownload, ContentHeader, ContentInfo, ContentRequest, ContentSelector, PutOutcome};
+pub use content::{
+    ContentDownload, ContentHeader, ContentInfo, ContentRequest, ContentSelector, PutOutcome,
+};
 pub use error::{CatalogError, ErrorKind, Result};
 pub use health::{BackendHealth, HealthReport, HealthState};
 pub use query::{DuplicateGroup, DuplicateQuery, RecordFilter};
 pub use record::{DocumentRecord, NewDocument, RegisterOutcome};
 pub use stats::{CatalogStats, StorageBackend};
-pub use verification::{VerificationResult, VerificationStatus, VerifyAllEvent, VerifyAllOptions, VerifySummary};
+pub use verification::{
+    VerificationResult, VerificationStatus, VerifyAllEvent, VerifyAllOptions, VerifySummary,
+};
 
 /// Code generated from `proto/docstokg/catalog/v1/catalog.proto` by tonic-prost-build.
 pub mod proto {
@@ -28,7 +32,8 @@ pub mod proto {
     tonic::include_proto!("docstokg.catalog.v1");
 
     /// The encoded file descriptor set of the contract, served by gRPC reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("catalog_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("catalog_descriptor");
 }
 
 /// The fully qualified gRPC service name, as health checks and reflection know it.

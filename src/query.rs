@@ -31,7 +31,10 @@ pub struct DuplicateQuery {
 
 impl Default for DuplicateQuery {
     fn default() -> Self {
-        Self { min_count: 2, include_records: false }
+        Self {
+            min_count: 2,
+            include_records: false,
+        }
     }
 }
 

@@ -53,7 +53,11 @@ pub struct NewDocument {
 
 impl NewDocument {
     /// A document with its three key fields and nothing else.
-    pub fn new(artifact_id: impl Into<String>, source_url: impl Into<String>, resolver: impl Into<String>) -> Self {
+    pub fn new(
+        artifact_id: impl Into<String>,
+        source_url: impl Into<String>,
+        resolver: impl Into<String>,
+    ) -> Self {
         Self {
             artifact_id: artifact_id.into(),
             source_url: source_url.into(),
@@ -94,11 +98,19 @@ impl RegisterOutcome {
     /// The outcome of a registration that found `record` already stored.
     pub fn existing(request: &NewDocument, record: DocumentRecord) -> Self {
         let differing_fields = request.differing_fields(&record);
-        Self { record, created: false, differing_fields }
+        Self {
+            record,
+            created: false,
+            differing_fields,
+        }
     }
 
     /// The outcome of a registration that created `record`.
     pub fn created(record: DocumentRecord) -> Self {
-        Self { record, created: true, differing_fields: Vec::new() }
+        Self {
+            record,
+            created: true,
+            differing_fields: Vec::new(),
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! [`ErrorKind::InvalidArgument`](crate::ErrorKind) naming the field.
 
 use crate::{
-    CatalogError, ContentHeader, ContentRequest, ContentSelector, DuplicateQuery, NewDocument, RecordFilter, Result,
-    VerifyAllOptions,
+    CatalogError, ContentHeader, ContentRequest, ContentSelector, DuplicateQuery, NewDocument,
+    RecordFilter, Result, VerifyAllOptions,
 };
 
 /// Longest id-like string (artifact_id, resolver, run_id, content_type), in bytes.
@@ -27,7 +27,11 @@ pub fn new_document(document: NewDocument) -> Result<NewDocument> {
         content_type: optional("content_type", document.content_type, MAX_ID_BYTES)?,
         bytes: non_negative("bytes", document.bytes)?,
         sha256: optional_sha256("sha256", document.sha256)?,
-        storage_uri: storage_uri(optional("storage_uri", document.storage_uri, MAX_URL_BYTES)?)?,
+        storage_uri: storage_uri(optional(
+            "storage_uri",
+            document.storage_uri,
+            MAX_URL_BYTES,
+        )?)?,
         run_id: optional("run_id", document.run_id, MAX_ID_BYTES)?,
     })
 }
@@ -37,13 +41,18 @@ pub fn batch(documents: Vec<NewDocument>, max_batch: usize) -> Result<Vec<NewDoc
     if documents.len() > max_batch {
         return Err(CatalogError::invalid(
             "documents",
-            format!("{} documents exceed the batch limit of {max_batch}; split the batch", documents.len()),
+            format!(
+                "{} documents exceed the batch limit of {max_batch}; split the batch",
+                documents.len()
+            ),
         ));
     }
     documents
         .into_iter()
         .enumerate()
-        .map(|(index, document)| new_document(document).map_err(|e| e.within(&format!("documents[{index}]"))))
+        .map(|(index, document)| {
+            new_document(document).map_err(|e| e.within(&format!("documents[{index}]")))
+        })
         .collect()
 }
 
@@ -56,14 +65,20 @@ pub fn content_header(header: ContentHeader) -> Result<ContentHeader> {
         content_type: optional("content_type", header.content_type, MAX_ID_BYTES)?,
         run_id: optional("run_id", header.run_id, MAX_ID_BYTES)?,
         expected_sha256: optional_sha256("expected_sha256", header.expected_sha256)?,
-        expected_bytes: header.expected_bytes.map(|n| non_negative("expected_bytes", n)).transpose()?,
+        expected_bytes: header
+            .expected_bytes
+            .map(|n| non_negative("expected_bytes", n))
+            .transpose()?,
     })
 }
 
 /// Checks a record id: positive.
 pub fn record_id(field: &str, id: i64) -> Result<i64> {
     if id <= 0 {
-        return Err(CatalogError::invalid(field, format!("must be a positive record id, got {id}")));
+        return Err(CatalogError::invalid(
+            field,
+            format!("must be a positive record id, got {id}"),
+        ));
     }
     Ok(id)
 }
@@ -78,7 +93,10 @@ pub fn sha256(field: &str, value: &str) -> Result<String> {
     if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(CatalogError::invalid(
             field,
-            format!("must be 64 hexadecimal characters, got {} characters", value.chars().count()),
+            format!(
+                "must be 64 hexadecimal characters, got {} characters",
+                value.chars().count()
+            ),
         ));
     }
     Ok(value.to_ascii_lowercase())
@@ -89,7 +107,10 @@ pub fn filter(filter: RecordFilter) -> Result<RecordFilter> {
     if let (Some(after), Some(before)) = (filter.created_after, filter.created_before)
         && after > before
     {
-        return Err(CatalogError::invalid("filter.created_after", "must not be later than filter.created_before"));
+        return Err(CatalogError::invalid(
+            "filter.created_after",
+            "must not be later than filter.created_before",
+        ));
     }
     Ok(RecordFilter {
         run_id: optional("filter.run_id", filter.run_id, MAX_ID_BYTES)?,
@@ -102,7 +123,10 @@ pub fn filter(filter: RecordFilter) -> Result<RecordFilter> {
 /// Checks a FindDuplicates query: `min_count` of at least 2.
 pub fn duplicate_query(query: DuplicateQuery) -> Result<DuplicateQuery> {
     if query.min_count < 2 {
-        return Err(CatalogError::invalid("min_count", format!("must be at least 2, got {}", query.min_count)));
+        return Err(CatalogError::invalid(
+            "min_count",
+            format!("must be at least 2, got {}", query.min_count),
+        ));
     }
     Ok(query)
 }
@@ -110,15 +134,24 @@ pub fn duplicate_query(query: DuplicateQuery) -> Result<DuplicateQuery> {
 /// Checks VerifyAll options: a sample rate in (0, 1] and a concurrency in 1..=64.
 pub fn verify_all(options: VerifyAllOptions) -> Result<VerifyAllOptions> {
     if !(options.sample_rate > 0.0 && options.sample_rate <= 1.0) {
-        return Err(CatalogError::invalid("sample_rate", format!("must be in (0, 1], got {}", options.sample_rate)));
+        return Err(CatalogError::invalid(
+            "sample_rate",
+            format!("must be in (0, 1], got {}", options.sample_rate),
+        ));
     }
     if !(1..=MAX_VERIFY_CONCURRENCY).contains(&options.concurrency) {
         return Err(CatalogError::invalid(
             "concurrency",
-            format!("must be between 1 and {MAX_VERIFY_CONCURRENCY}, got {}", options.concurrency),
+            format!(
+                "must be between 1 and {MAX_VERIFY_CONCURRENCY}, got {}",
+                options.concurrency
+            ),
         ));
     }
-    Ok(VerifyAllOptions { filter: filter(options.filter)?, ..options })
+    Ok(VerifyAllOptions {
+        filter: filter(options.filter)?,
+        ..options
+    })
 }
 
 /// Checks a GetContent request: a valid selector and a representable range.
@@ -130,48 +163,71 @@ pub fn content_request(request: ContentRequest) -> Result<ContentRequest> {
     if request.offset > i64::MAX as u64 {
         return Err(CatalogError::invalid("offset", "is too large"));
     }
-    Ok(ContentRequest { selector, ..request })
+    Ok(ContentRequest {
+        selector,
+        ..request
+    })
 }
 
 fn required(field: &str, value: String, max_bytes: usize) -> Result<String> {
     if value.is_empty() {
-        return Err(CatalogError::invalid(field, "is required and must not be empty"));
+        return Err(CatalogError::invalid(
+            field,
+            "is required and must not be empty",
+        ));
     }
     within_limits(field, value, max_bytes)
 }
 
 fn optional(field: &str, value: Option<String>, max_bytes: usize) -> Result<Option<String>> {
-    value.filter(|v| !v.is_empty()).map(|v| within_limits(field, v, max_bytes)).transpose()
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| within_limits(field, v, max_bytes))
+        .transpose()
 }
 
 fn within_limits(field: &str, value: String, max_bytes: usize) -> Result<String> {
     if value.len() > max_bytes {
         return Err(CatalogError::invalid(
             field,
-            format!("is {} bytes long, the limit is {max_bytes} bytes", value.len()),
+            format!(
+                "is {} bytes long, the limit is {max_bytes} bytes",
+                value.len()
+            ),
         ));
     }
     // PostgreSQL text cannot hold NUL; rejecting it everywhere keeps the providers identical.
     if value.contains('\0') {
-        return Err(CatalogError::invalid(field, "must not contain NUL characters"));
+        return Err(CatalogError::invalid(
+            field,
+            "must not contain NUL characters",
+        ));
     }
     Ok(value)
 }
 
 fn non_negative(field: &str, value: i64) -> Result<i64> {
     if value < 0 {
-        return Err(CatalogError::invalid(field, format!("must not be negative, got {value}")));
+        return Err(CatalogError::invalid(
+            field,
+            format!("must not be negative, got {value}"),
+        ));
     }
     Ok(value)
 }
 
 fn optional_sha256(field: &str, value: Option<String>) -> Result<Option<String>> {
-    value.filter(|v| !v.is_empty()).map(|v| sha256(field, &v)).transpose()
+    value
+        .filter(|v| !v.is_empty())
+        .map(|v| sha256(field, &v))
+        .transpose()
 }
 
 fn storage_uri(value: Option<String>) -> Result<Option<String>> {
     if let Some(uri) = &value
-        && !STORAGE_URI_SCHEMES.iter().any(|scheme| uri.starts_with(scheme))
+        && !STORAGE_URI_SCHEMES
+            .iter()
+            .any(|scheme| uri.starts_with(scheme))
     {
         return Err(CatalogError::invalid(
             "storage_uri",
@@ -210,39 +266,108 @@ mod tests {
 
     #[test]
     fn test_empty_key_fields_are_rejected_by_name() {
-        assert_eq!(field_of(new_document(NewDocument { artifact_id: String::new(), ..valid() })), "artifact_id");
-        assert_eq!(field_of(new_document(NewDocument { source_url: String::new(), ..valid() })), "source_url");
-        assert_eq!(field_of(new_document(NewDocument { resolver: String::new(), ..valid() })), "resolver");
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                artifact_id: String::new(),
+                ..valid()
+            })),
+            "artifact_id"
+        );
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                source_url: String::new(),
+                ..valid()
+            })),
+            "source_url"
+        );
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                resolver: String::new(),
+                ..valid()
+            })),
+            "resolver"
+        );
     }
 
     #[test]
     fn test_oversized_strings_are_rejected() {
         let long_id = "x".repeat(MAX_ID_BYTES + 1);
         let long_url = "x".repeat(MAX_URL_BYTES + 1);
-        assert_eq!(field_of(new_document(NewDocument { artifact_id: long_id.clone(), ..valid() })), "artifact_id");
-        assert_eq!(field_of(new_document(NewDocument { source_url: long_url, ..valid() })), "source_url");
-        assert_eq!(field_of(new_document(NewDocument { run_id: Some(long_id), ..valid() })), "run_id");
-        let at_limit = NewDocument { artifact_id: "x".repeat(MAX_ID_BYTES), ..valid() };
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                artifact_id: long_id.clone(),
+                ..valid()
+            })),
+            "artifact_id"
+        );
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                source_url: long_url,
+                ..valid()
+            })),
+            "source_url"
+        );
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                run_id: Some(long_id),
+                ..valid()
+            })),
+            "run_id"
+        );
+        let at_limit = NewDocument {
+            artifact_id: "x".repeat(MAX_ID_BYTES),
+            ..valid()
+        };
         assert!(new_document(at_limit).is_ok());
     }
 
     #[test]
     fn test_malformed_sha256_negative_size_and_unknown_scheme_are_rejected() {
-        assert_eq!(field_of(new_document(NewDocument { sha256: Some("abc".into()), ..valid() })), "sha256");
-        assert_eq!(field_of(new_document(NewDocument { sha256: Some("g".repeat(64)), ..valid() })), "sha256");
-        assert_eq!(field_of(new_document(NewDocument { bytes: -1, ..valid() })), "bytes");
-        let ftp = NewDocument { storage_uri: Some("ftp://host/x".into()), ..valid() };
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                sha256: Some("abc".into()),
+                ..valid()
+            })),
+            "sha256"
+        );
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                sha256: Some("g".repeat(64)),
+                ..valid()
+            })),
+            "sha256"
+        );
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                bytes: -1,
+                ..valid()
+            })),
+            "bytes"
+        );
+        let ftp = NewDocument {
+            storage_uri: Some("ftp://host/x".into()),
+            ..valid()
+        };
         assert_eq!(field_of(new_document(ftp)), "storage_uri");
     }
 
     #[test]
     fn test_nul_characters_are_rejected() {
-        assert_eq!(field_of(new_document(NewDocument { resolver: "a\0b".into(), ..valid() })), "resolver");
+        assert_eq!(
+            field_of(new_document(NewDocument {
+                resolver: "a\0b".into(),
+                ..valid()
+            })),
+            "resolver"
+        );
     }
 
     #[test]
     fn test_batch_names_the_item_and_enforces_the_limit() {
-        let bad = NewDocument { bytes: -5, ..valid() };
+        let bad = NewDocument {
+            bytes: -5,
+            ..valid()
+        };
         let error = batch(vec![valid(), bad], 10).expect_err("rejected");
         assert_eq!(error.field.as_deref(), Some("documents[1].bytes"));
         let error = batch(vec![valid(); 3], 2).expect_err("too many");
@@ -251,9 +376,24 @@ mod tests {
 
     #[test]
     fn test_verify_options_bounds() {
-        let options = VerifyAllOptions { sample_rate: 0.0, ..VerifyAllOptions::default() };
-        assert_eq!(verify_all(options).expect_err("rate").field.as_deref(), Some("sample_rate"));
-        let options = VerifyAllOptions { concurrency: 65, ..VerifyAllOptions::default() };
-        assert_eq!(verify_all(options).expect_err("concurrency").field.as_deref(), Some("concurrency"));
+        let options = VerifyAllOptions {
+            sample_rate: 0.0,
+            ..VerifyAllOptions::default()
+        };
+        assert_eq!(
+            verify_all(options).expect_err("rate").field.as_deref(),
+            Some("sample_rate")
+        );
+        let options = VerifyAllOptions {
+            concurrency: 65,
+            ..VerifyAllOptions::default()
+        };
+        assert_eq!(
+            verify_all(options)
+                .expect_err("concurrency")
+                .field
+                .as_deref(),
+            Some("concurrency")
+        );
     }
 }

@@ -54,7 +54,11 @@ pub struct VerifyAllOptions {
 
 impl Default for VerifyAllOptions {
     fn default() -> Self {
-        Self { filter: RecordFilter::default(), sample_rate: 1.0, concurrency: 4 }
+        Self {
+            filter: RecordFilter::default(),
+            sample_rate: 1.0,
+            concurrency: 4,
+        }
     }
 }
 
@@ -126,9 +130,15 @@ mod tests {
 
     #[test]
     fn test_sample_rate_picks_about_the_requested_fraction() {
-        let options = VerifyAllOptions { sample_rate: 0.25, ..VerifyAllOptions::default() };
+        let options = VerifyAllOptions {
+            sample_rate: 0.25,
+            ..VerifyAllOptions::default()
+        };
         let picked = (1..=10_000).filter(|id| options.samples(*id)).count();
-        assert!((2_300..2_700).contains(&picked), "picked {picked} of 10000 at rate 0.25");
+        assert!(
+            (2_300..2_700).contains(&picked),
+            "picked {picked} of 10000 at rate 0.25"
+        );
     }
 
     #[test]

@@ -337,12 +337,19 @@ async fn everything() {
 #[tokio::test]
 #[ignore]
 async fn serve_forever() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:50999").await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:50999")
+        .await
+        .unwrap();
     let (reporter, health) = tonic_health::server::health_reporter();
     reporter.set_serving::<CatalogServiceServer<Mock>>().await;
     let mock = Mock::default();
     let log = mock.upload.clone();
-    tokio::spawn(async move { loop { tokio::time::sleep(Duration::from_secs(1)).await; eprintln!("{:?}", log.lock().unwrap()); } });
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            eprintln!("{:?}", log.lock().unwrap());
+        }
+    });
     tonic::transport::Server::builder()
         .add_service(health)
         .add_service(CatalogServiceServer::new(mock))

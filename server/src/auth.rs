@@ -20,9 +20,14 @@ impl BearerAuth {
     pub fn from_file(path: &Path) -> std::io::Result<Self> {
         let token = std::fs::read_to_string(path)?.trim().to_owned();
         if token.is_empty() {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{} is empty", path.display())));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} is empty", path.display()),
+            ));
         }
-        Ok(Self { token: Some(token.into()) })
+        Ok(Self {
+            token: Some(token.into()),
+        })
     }
 
     /// Whether calls must authenticate.
@@ -38,13 +43,17 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 impl Interceptor for BearerAuth {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
-        let Some(expected) = &self.token else { return Ok(request) };
+        let Some(expected) = &self.token else {
+            return Ok(request);
+        };
         let presented = request
             .metadata()
             .get("authorization")
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
-            .ok_or_else(|| Status::unauthenticated("missing credentials: send `authorization: Bearer <token>`"))?;
+            .ok_or_else(|| {
+                Status::unauthenticated("missing credentials: send `authorization: Bearer <token>`")
+            })?;
         if constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
             Ok(request)
         } else {
@@ -60,7 +69,9 @@ mod tests {
     fn request_with(header: Option<&str>) -> Request<()> {
         let mut request = Request::new(());
         if let Some(value) = header {
-            request.metadata_mut().insert("authorization", value.parse().expect("ascii"));
+            request
+                .metadata_mut()
+                .insert("authorization", value.parse().expect("ascii"));
         }
         request
     }
@@ -72,9 +83,19 @@ mod tests {
 
     #[test]
     fn test_enabled_auth_requires_the_exact_token() {
-        let mut auth = BearerAuth { token: Some("s3cret".into()) };
+        let mut auth = BearerAuth {
+            token: Some("s3cret".into()),
+        };
         assert!(auth.call(request_with(Some("Bearer s3cret"))).is_ok());
-        assert_eq!(auth.call(request_with(Some("Bearer wrong"))).expect_err("wrong").code(), tonic::Code::Unauthenticated);
-        assert_eq!(auth.call(request_with(None)).expect_err("missing").code(), tonic::Code::Unauthenticated);
+        assert_eq!(
+            auth.call(request_with(Some("Bearer wrong")))
+                .expect_err("wrong")
+                .code(),
+            tonic::Code::Unauthenticated
+        );
+        assert_eq!(
+            auth.call(request_with(None)).expect_err("missing").code(),
+            tonic::Code::Unauthenticated
+        );
     }
 }

@@ -21,14 +21,20 @@ struct Inner {
 impl RecordCache {
     /// A cache of up to `capacity` records; 0 disables it.
     pub fn new(capacity: usize) -> Self {
-        let inner = NonZeroUsize::new(capacity)
-            .map(|capacity| Mutex::new(Inner { by_id: LruCache::new(capacity), by_key: LruCache::new(capacity) }));
+        let inner = NonZeroUsize::new(capacity).map(|capacity| {
+            Mutex::new(Inner {
+                by_id: LruCache::new(capacity),
+                by_key: LruCache::new(capacity),
+            })
+        });
         Self { inner }
     }
 
     /// The capacity (0 when disabled).
     pub fn capacity(&self) -> usize {
-        self.inner.as_ref().map_or(0, |inner| lock(inner).by_id.cap().get())
+        self.inner
+            .as_ref()
+            .map_or(0, |inner| lock(inner).by_id.cap().get())
     }
 
     /// The record with `id`, if cached.
@@ -37,18 +43,33 @@ impl RecordCache {
     }
 
     /// The record with this key, if cached.
-    pub fn get_by_key(&self, artifact_id: &str, source_url: &str, resolver: &str) -> Option<DocumentRecord> {
+    pub fn get_by_key(
+        &self,
+        artifact_id: &str,
+        source_url: &str,
+        resolver: &str,
+    ) -> Option<DocumentRecord> {
         let mut inner = lock(self.inner.as_ref()?);
-        let key = (artifact_id.to_owned(), source_url.to_owned(), resolver.to_owned());
+        let key = (
+            artifact_id.to_owned(),
+            source_url.to_owned(),
+            resolver.to_owned(),
+        );
         let id = *inner.by_key.get(&key)?;
         inner.by_id.get(&id).cloned()
     }
 
     /// Remembers `record`.
     pub fn insert(&self, record: &DocumentRecord) {
-        let Some(inner) = self.inner.as_ref() else { return };
+        let Some(inner) = self.inner.as_ref() else {
+            return;
+        };
         let mut inner = lock(inner);
-        let key = (record.artifact_id.clone(), record.source_url.clone(), record.resolver.clone());
+        let key = (
+            record.artifact_id.clone(),
+            record.source_url.clone(),
+            record.resolver.clone(),
+        );
         inner.by_key.put(key, record.id);
         inner.by_id.put(record.id, record.clone());
     }
@@ -57,7 +78,9 @@ impl RecordCache {
 /// A poisoned lock only means another thread panicked mid-update of an LRU; the data is still a
 /// valid cache of immutable records, so keep using it.
 fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
-    inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    inner
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

@@ -18,9 +18,17 @@ pub async fn timed_probe(name: &str, probe: impl Future<Output = Result<String>>
     let (state, message) = match outcome {
         Ok(Ok(message)) => (HealthState::Healthy, message),
         Ok(Err(error)) => (HealthState::Unhealthy, error.message),
-        Err(_) => (HealthState::Unhealthy, format!("no answer within {PROBE_TIMEOUT:?}")),
+        Err(_) => (
+            HealthState::Unhealthy,
+            format!("no answer within {PROBE_TIMEOUT:?}"),
+        ),
     };
-    BackendHealth { name: name.to_owned(), state, message, latency_ms }
+    BackendHealth {
+        name: name.to_owned(),
+        state,
+        message,
+        latency_ms,
+    }
 }
 
 /// Sets the serving status of "" (the whole server) and of the catalog service.

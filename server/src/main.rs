@@ -12,7 +12,11 @@ use docstokg_catalog_server::{
 };
 
 #[derive(Parser)]
-#[command(name = "catalog-server", version, about = "The DocsToKG Catalog gRPC service")]
+#[command(
+    name = "catalog-server",
+    version,
+    about = "The DocsToKG Catalog gRPC service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -53,15 +57,24 @@ impl ConfigArgs {
         .into_iter()
         .filter_map(|(key, value)| value.clone().map(|value| (key, value)))
         .collect();
-        config::load(self.config.as_deref(), |name| std::env::var(name).ok(), &flags)
+        config::load(
+            self.config.as_deref(),
+            |name| std::env::var(name).ok(),
+            &flags,
+        )
     }
 }
 
 #[tokio::main]
+#[allow(clippy::print_stdout)] // `config` prints the configuration: the command's output.
+
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Config(args) => args.load().map(|config| print!("{}", config.render())).map_err(|e| e.to_string()),
+        Command::Config(args) => args
+            .load()
+            .map(|config| print!("{}", config.render()))
+            .map_err(|e| e.to_string()),
         Command::Serve(args) => match args.load() {
             Ok(config) => serve(config).await,
             Err(error) => Err(error.to_string()),
@@ -79,14 +92,27 @@ async fn main() -> ExitCode {
 async fn serve(config: Config) -> Result<(), String> {
     telemetry::init(config.server.log_format);
     let auth = match &config.server.auth_token_file {
-        Some(path) => BearerAuth::from_file(path)
-            .map_err(|e| format!("cannot read the auth token file {} (server.auth_token_file): {e}", path.display()))?,
+        Some(path) => BearerAuth::from_file(path).map_err(|e| {
+            format!(
+                "cannot read the auth token file {} (server.auth_token_file): {e}",
+                path.display()
+            )
+        })?,
         None => BearerAuth::disabled(),
     };
-    let provider = Arc::new(build_provider(&config).await.map_err(|e| format!("cannot open the provider: {e}"))?);
+    let provider = Arc::new(
+        build_provider(&config)
+            .await
+            .map_err(|e| format!("cannot open the provider: {e}"))?,
+    );
     let listener = tokio::net::TcpListener::bind(config.server.listen)
         .await
-        .map_err(|e| format!("cannot listen on {} (server.listen / --listen): {e}", config.server.listen))?;
+        .map_err(|e| {
+            format!(
+                "cannot listen on {} (server.listen / --listen): {e}",
+                config.server.listen
+            )
+        })?;
     tracing::info!(
         provider = config.provider.name(),
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
@@ -105,14 +131,15 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(error) => {
-                tracing::warn!(%error, "cannot watch SIGTERM; only Ctrl-C stops the server");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot watch SIGTERM; only Ctrl-C stops the server");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

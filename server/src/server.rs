@@ -50,9 +50,10 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    let catalog_service = proto::catalog_service_server::CatalogServiceServer::new(CatalogRpc::new(catalog))
-        .max_decoding_message_size(config.max_message_bytes)
-        .max_encoding_message_size(config.max_message_bytes);
+    let catalog_service =
+        proto::catalog_service_server::CatalogServiceServer::new(CatalogRpc::new(catalog))
+            .max_decoding_message_size(config.max_message_bytes)
+            .max_encoding_message_size(config.max_message_bytes);
     let catalog_service = InterceptedService::new(catalog_service, auth);
 
     let signal_reporter = reporter.clone();

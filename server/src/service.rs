@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use docstokg_catalog::{
-    Catalog, CatalogError, ContentRequest, ContentSelector, DuplicateQuery, ErrorKind, NewDocument, RecordFilter,
-    VerifyAllOptions, proto, validation,
+    Catalog, CatalogError, ContentRequest, ContentSelector, DuplicateQuery, ErrorKind, NewDocument,
+    RecordFilter, VerifyAllOptions, proto, validation,
 };
 use futures::{StreamExt, TryStreamExt, stream::BoxStream};
 use proto::catalog_service_server::CatalogService;
@@ -34,7 +34,9 @@ impl CatalogRpc {
 fn status(error: CatalogError) -> Status {
     match error.kind {
         ErrorKind::Internal => tracing::error!(%error, "internal error"),
-        ErrorKind::Unavailable | ErrorKind::ResourceExhausted => tracing::warn!(%error, "call failed"),
+        ErrorKind::Unavailable | ErrorKind::ResourceExhausted => {
+            tracing::warn!(%error, "call failed")
+        }
         _ => tracing::debug!(%error, "call rejected"),
     }
     Status::from(error)
@@ -49,7 +51,11 @@ where
 }
 
 fn filter_of(filter: Option<proto::RecordFilter>) -> Result<RecordFilter, Status> {
-    filter.map(RecordFilter::try_from).transpose().map(Option::unwrap_or_default).map_err(status)
+    filter
+        .map(RecordFilter::try_from)
+        .transpose()
+        .map(Option::unwrap_or_default)
+        .map_err(status)
 }
 
 fn records(list: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::DocumentRecord> {
@@ -63,15 +69,30 @@ async fn split_upload(
 ) -> Result<(proto::PutContentHeader, docstokg_catalog::ByteStream), Status> {
     use proto::put_content_request::Part;
     let header = match messages.message().await? {
-        Some(proto::PutContentRequest { part: Some(Part::Header(header)) }) => header,
-        _ => return Err(Status::from(CatalogError::invalid("header", "the first message of an upload must be its header"))),
+        Some(proto::PutContentRequest {
+            part: Some(Part::Header(header)),
+        }) => header,
+        _ => {
+            return Err(Status::from(CatalogError::invalid(
+                "header",
+                "the first message of an upload must be its header",
+            )));
+        }
     };
     let chunks = messages
-        .map_err(|status| CatalogError::new(ErrorKind::Cancelled, format!("the upload was interrupted: {}", status.message())))
+        .map_err(|status| {
+            CatalogError::new(
+                ErrorKind::Cancelled,
+                format!("the upload was interrupted: {}", status.message()),
+            )
+        })
         .and_then(|message| async move {
             match message.part {
                 Some(Part::Chunk(chunk)) => Ok(chunk),
-                Some(Part::Header(_)) => Err(CatalogError::invalid("header", "an upload has exactly one header")),
+                Some(Part::Header(_)) => Err(CatalogError::invalid(
+                    "header",
+                    "an upload has exactly one header",
+                )),
                 None => Ok(Bytes::new()),
             }
         })
@@ -81,12 +102,19 @@ async fn split_upload(
 
 #[tonic::async_trait]
 impl CatalogService for CatalogRpc {
-    async fn register_or_get(&self, request: Request<proto::RegisterOrGetRequest>) -> RpcResult<proto::RegisterOrGetResponse> {
+    async fn register_or_get(
+        &self,
+        request: Request<proto::RegisterOrGetRequest>,
+    ) -> RpcResult<proto::RegisterOrGetResponse> {
         let document = request
             .into_inner()
             .document
             .ok_or_else(|| Status::from(CatalogError::invalid("document", "is required")))?;
-        let outcome = self.catalog.register_or_get(NewDocument::from(document)).await.map_err(status)?;
+        let outcome = self
+            .catalog
+            .register_or_get(NewDocument::from(document))
+            .await
+            .map_err(status)?;
         Ok(Response::new(outcome.into()))
     }
 
@@ -94,38 +122,93 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::RegisterOrGetBatchRequest>,
     ) -> RpcResult<proto::RegisterOrGetBatchResponse> {
-        let documents = request.into_inner().documents.into_iter().map(NewDocument::from).collect();
-        let outcomes = self.catalog.register_or_get_batch(documents).await.map_err(status)?;
-        Ok(Response::new(proto::RegisterOrGetBatchResponse { results: outcomes.into_iter().map(Into::into).collect() }))
+        let documents = request
+            .into_inner()
+            .documents
+            .into_iter()
+            .map(NewDocument::from)
+            .collect();
+        let outcomes = self
+            .catalog
+            .register_or_get_batch(documents)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(proto::RegisterOrGetBatchResponse {
+            results: outcomes.into_iter().map(Into::into).collect(),
+        }))
     }
 
-    async fn get_record(&self, request: Request<proto::GetRecordRequest>) -> RpcResult<proto::GetRecordResponse> {
-        let record = self.catalog.get_record(request.into_inner().id).await.map_err(status)?;
-        Ok(Response::new(proto::GetRecordResponse { record: Some(record.into()) }))
+    async fn get_record(
+        &self,
+        request: Request<proto::GetRecordRequest>,
+    ) -> RpcResult<proto::GetRecordResponse> {
+        let record = self
+            .catalog
+            .get_record(request.into_inner().id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(proto::GetRecordResponse {
+            record: Some(record.into()),
+        }))
     }
 
-    async fn get_by_artifact(&self, request: Request<proto::GetByArtifactRequest>) -> RpcResult<proto::GetByArtifactResponse> {
-        let found = self.catalog.get_by_artifact(&request.into_inner().artifact_id).await.map_err(status)?;
-        Ok(Response::new(proto::GetByArtifactResponse { records: records(found) }))
+    async fn get_by_artifact(
+        &self,
+        request: Request<proto::GetByArtifactRequest>,
+    ) -> RpcResult<proto::GetByArtifactResponse> {
+        let found = self
+            .catalog
+            .get_by_artifact(&request.into_inner().artifact_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(proto::GetByArtifactResponse {
+            records: records(found),
+        }))
     }
 
-    async fn get_by_sha256(&self, request: Request<proto::GetBySha256Request>) -> RpcResult<proto::GetBySha256Response> {
-        let found = self.catalog.get_by_sha256(&request.into_inner().sha256).await.map_err(status)?;
-        Ok(Response::new(proto::GetBySha256Response { records: records(found) }))
+    async fn get_by_sha256(
+        &self,
+        request: Request<proto::GetBySha256Request>,
+    ) -> RpcResult<proto::GetBySha256Response> {
+        let found = self
+            .catalog
+            .get_by_sha256(&request.into_inner().sha256)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(proto::GetBySha256Response {
+            records: records(found),
+        }))
     }
 
-    async fn get_by_run(&self, request: Request<proto::GetByRunRequest>) -> RpcResult<proto::GetByRunResponse> {
-        let found = self.catalog.get_by_run(&request.into_inner().run_id).await.map_err(status)?;
-        Ok(Response::new(proto::GetByRunResponse { records: records(found) }))
+    async fn get_by_run(
+        &self,
+        request: Request<proto::GetByRunRequest>,
+    ) -> RpcResult<proto::GetByRunResponse> {
+        let found = self
+            .catalog
+            .get_by_run(&request.into_inner().run_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(proto::GetByRunResponse {
+            records: records(found),
+        }))
     }
 
     type ListRecordsStream = RpcStream<proto::ListRecordsResponse>;
 
-    async fn list_records(&self, request: Request<proto::ListRecordsRequest>) -> RpcResult<Self::ListRecordsStream> {
+    async fn list_records(
+        &self,
+        request: Request<proto::ListRecordsRequest>,
+    ) -> RpcResult<Self::ListRecordsStream> {
         let filter = filter_of(request.into_inner().filter)?;
         let stream = self.catalog.list_records(filter).await.map_err(status)?;
         Ok(Response::new(
-            stream.map_ok(|record| proto::ListRecordsResponse { record: Some(record.into()) }).map_err(status).boxed(),
+            stream
+                .map_ok(|record| proto::ListRecordsResponse {
+                    record: Some(record.into()),
+                })
+                .map_err(status)
+                .boxed(),
         ))
     }
 
@@ -136,27 +219,55 @@ impl CatalogService for CatalogRpc {
         request: Request<proto::FindDuplicatesRequest>,
     ) -> RpcResult<Self::FindDuplicatesStream> {
         let request = request.into_inner();
-        let min_count = if request.min_count == 0 { DuplicateQuery::default().min_count } else { request.min_count };
-        let query = DuplicateQuery { min_count, include_records: request.include_records };
-        Ok(Response::new(stream_of(self.catalog.find_duplicates(query).await.map_err(status)?)))
+        let min_count = if request.min_count == 0 {
+            DuplicateQuery::default().min_count
+        } else {
+            request.min_count
+        };
+        let query = DuplicateQuery {
+            min_count,
+            include_records: request.include_records,
+        };
+        Ok(Response::new(stream_of(
+            self.catalog.find_duplicates(query).await.map_err(status)?,
+        )))
     }
 
-    async fn verify(&self, request: Request<proto::VerifyRequest>) -> RpcResult<proto::VerifyResponse> {
-        let id = validation::record_id("record_id", request.into_inner().record_id).map_err(status)?;
+    async fn verify(
+        &self,
+        request: Request<proto::VerifyRequest>,
+    ) -> RpcResult<proto::VerifyResponse> {
+        let id =
+            validation::record_id("record_id", request.into_inner().record_id).map_err(status)?;
         let result = self.catalog.verify(id).await.map_err(status)?;
-        Ok(Response::new(proto::VerifyResponse { result: Some(result.into()) }))
+        Ok(Response::new(proto::VerifyResponse {
+            result: Some(result.into()),
+        }))
     }
 
     type VerifyAllStream = RpcStream<proto::VerifyAllResponse>;
 
-    async fn verify_all(&self, request: Request<proto::VerifyAllRequest>) -> RpcResult<Self::VerifyAllStream> {
+    async fn verify_all(
+        &self,
+        request: Request<proto::VerifyAllRequest>,
+    ) -> RpcResult<Self::VerifyAllStream> {
         let request = request.into_inner();
         let options = VerifyAllOptions {
             filter: filter_of(request.filter)?,
-            sample_rate: if request.sample_rate == 0.0 { 1.0 } else { request.sample_rate },
-            concurrency: if request.concurrency == 0 { DEFAULT_VERIFY_CONCURRENCY } else { request.concurrency as usize },
+            sample_rate: if request.sample_rate == 0.0 {
+                1.0
+            } else {
+                request.sample_rate
+            },
+            concurrency: if request.concurrency == 0 {
+                DEFAULT_VERIFY_CONCURRENCY
+            } else {
+                request.concurrency as usize
+            },
         };
-        Ok(Response::new(stream_of(self.catalog.verify_all(options).await.map_err(status)?)))
+        Ok(Response::new(stream_of(
+            self.catalog.verify_all(options).await.map_err(status)?,
+        )))
     }
 
     async fn put_content(
@@ -164,7 +275,11 @@ impl CatalogService for CatalogRpc {
         request: Request<Streaming<proto::PutContentRequest>>,
     ) -> RpcResult<proto::PutContentResponse> {
         let (header, chunks) = split_upload(request.into_inner()).await?;
-        let outcome = self.catalog.put_content(header.into(), chunks).await.map_err(status)?;
+        let outcome = self
+            .catalog
+            .put_content(header.into(), chunks)
+            .await
+            .map_err(status)?;
         let registration = outcome.registration;
         Ok(Response::new(proto::PutContentResponse {
             record: Some(registration.record.into()),
@@ -176,34 +291,68 @@ impl CatalogService for CatalogRpc {
 
     type GetContentStream = RpcStream<proto::GetContentResponse>;
 
-    async fn get_content(&self, request: Request<proto::GetContentRequest>) -> RpcResult<Self::GetContentStream> {
+    async fn get_content(
+        &self,
+        request: Request<proto::GetContentRequest>,
+    ) -> RpcResult<Self::GetContentStream> {
         use proto::{get_content_request::Selector, get_content_response::Part};
         let request = request.into_inner();
         let selector = match request.selector {
             Some(Selector::RecordId(id)) => ContentSelector::RecordId(id),
             Some(Selector::Sha256(sha256)) => ContentSelector::Sha256(sha256),
-            None => return Err(Status::from(CatalogError::invalid("selector", "set record_id or sha256"))),
+            None => {
+                return Err(Status::from(CatalogError::invalid(
+                    "selector",
+                    "set record_id or sha256",
+                )));
+            }
         };
         if request.offset < 0 || request.length < 0 {
-            let field = if request.offset < 0 { "offset" } else { "length" };
-            return Err(Status::from(CatalogError::invalid(field, "must not be negative")));
+            let field = if request.offset < 0 {
+                "offset"
+            } else {
+                "length"
+            };
+            return Err(Status::from(CatalogError::invalid(
+                field,
+                "must not be negative",
+            )));
         }
         let length = (request.length > 0).then_some(request.length as u64);
-        let content = ContentRequest { selector, offset: request.offset as u64, length };
+        let content = ContentRequest {
+            selector,
+            offset: request.offset as u64,
+            length,
+        };
         let download = self.catalog.get_content(content).await.map_err(status)?;
-        let info = proto::GetContentResponse { part: Some(Part::Info(download.info.into())) };
-        let chunks = download.body.map_ok(|chunk| proto::GetContentResponse { part: Some(Part::Chunk(chunk)) });
-        Ok(Response::new(futures::stream::once(async { Ok(info) }).chain(chunks.map_err(status)).boxed()))
+        let info = proto::GetContentResponse {
+            part: Some(Part::Info(download.info.into())),
+        };
+        let chunks = download.body.map_ok(|chunk| proto::GetContentResponse {
+            part: Some(Part::Chunk(chunk)),
+        });
+        Ok(Response::new(
+            futures::stream::once(async { Ok(info) })
+                .chain(chunks.map_err(status))
+                .boxed(),
+        ))
     }
 
-    async fn stats(&self, _request: Request<proto::StatsRequest>) -> RpcResult<proto::StatsResponse> {
-        Ok(Response::new(self.catalog.stats().await.map_err(status)?.into()))
+    async fn stats(
+        &self,
+        _request: Request<proto::StatsRequest>,
+    ) -> RpcResult<proto::StatsResponse> {
+        Ok(Response::new(
+            self.catalog.stats().await.map_err(status)?.into(),
+        ))
     }
 
     async fn provider_health(
         &self,
         _request: Request<proto::ProviderHealthRequest>,
     ) -> RpcResult<proto::ProviderHealthResponse> {
-        Ok(Response::new(self.catalog.provider_health().await.map_err(status)?.into()))
+        Ok(Response::new(
+            self.catalog.provider_health().await.map_err(status)?.into(),
+        ))
     }
 }

@@ -27,22 +27,39 @@ pub struct Subject {
 impl Subject {
     /// Files under the blob root's `cas/` and `tmp/` directories.
     pub fn stored_files(&self) -> (usize, usize) {
-        let Some(root) = &self.storage_root else { return (0, 0) };
-        (count_files(&root.join("cas")), count_files(&root.join("tmp")))
+        let Some(root) = &self.storage_root else {
+            return (0, 0);
+        };
+        (
+            count_files(&root.join("cas")),
+            count_files(&root.join("tmp")),
+        )
     }
 }
 
 fn count_files(dir: &std::path::Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     entries
         .flatten()
-        .map(|entry| if entry.path().is_dir() { count_files(&entry.path()) } else { 1 })
+        .map(|entry| {
+            if entry.path().is_dir() {
+                count_files(&entry.path())
+            } else {
+                1
+            }
+        })
         .sum()
 }
 
 /// Loads a configuration from `env` pairs only (no file, no process environment).
 pub fn config_from(env: &[(&str, String)]) -> Config {
-    let lookup = |name: &str| env.iter().find(|(key, _)| *key == name).map(|(_, value)| value.clone());
+    let lookup = |name: &str| {
+        env.iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    };
     let mut config = config::load(None, lookup, &[]).expect("test configuration is valid");
     config.server.health_probe_interval_secs = 1;
     config.server.shutdown_grace_secs = 2;
@@ -53,10 +70,20 @@ pub fn config_from(env: &[(&str, String)]) -> Config {
 pub async fn development_provider() -> (tempfile::TempDir, Config, Arc<CatalogProvider>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = config_from(&[
-        ("DOCSTOKG_DEV_DB_PATH", dir.path().join("catalog.sqlite").display().to_string()),
-        ("DOCSTOKG_STORAGE_ROOT", dir.path().join("blobs").display().to_string()),
+        (
+            "DOCSTOKG_DEV_DB_PATH",
+            dir.path().join("catalog.sqlite").display().to_string(),
+        ),
+        (
+            "DOCSTOKG_STORAGE_ROOT",
+            dir.path().join("blobs").display().to_string(),
+        ),
     ]);
-    let provider = Arc::new(build_provider(&config).await.expect("development provider opens"));
+    let provider = Arc::new(
+        build_provider(&config)
+            .await
+            .expect("development provider opens"),
+    );
     (dir, config, provider)
 }
 
@@ -98,8 +125,14 @@ pub async fn serve_in_background(catalog: Arc<dyn Catalog>, config: &Config) -> 
 }
 
 /// Like [`serve_in_background`], with authentication.
-pub async fn serve_with_auth(catalog: Arc<dyn Catalog>, config: &Config, auth: BearerAuth) -> ServedCatalog {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+pub async fn serve_with_auth(
+    catalog: Arc<dyn Catalog>,
+    config: &Config,
+    auth: BearerAuth,
+) -> ServedCatalog {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let endpoint = format!("http://{}", listener.local_addr().expect("local addr"));
     let (stop, stopped) = oneshot::channel::<()>();
     let server_config = config.server.clone();
@@ -111,9 +144,15 @@ pub async fn serve_with_auth(catalog: Arc<dyn Catalog>, config: &Config, auth: B
             eprintln!("test server failed: {error}");
         }
     });
-    let client = CatalogClient::connect(endpoint.clone()).await.expect("client connects");
+    let client = CatalogClient::connect(endpoint.clone())
+        .await
+        .expect("client connects");
     wait_until_serving(&client).await;
-    ServedCatalog { endpoint, client, _stop: stop }
+    ServedCatalog {
+        endpoint,
+        client,
+        _stop: stop,
+    }
 }
 
 /// Waits (up to 10 s) until grpc.health.v1 reports SERVING.

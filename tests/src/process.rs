@@ -10,19 +10,30 @@ use tokio::process::{Child, Command};
 pub fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     // target/debug/deps/<test> -> target/debug
-    exe.parent().and_then(|deps| deps.parent()).expect("target directory").to_path_buf()
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory")
+        .to_path_buf()
 }
 
 /// A binary of the workspace, built by `cargo test --workspace` before any test runs.
 pub fn workspace_binary(name: &str) -> PathBuf {
     let path = target_dir().join(name);
-    assert!(path.exists(), "{} is missing: run `cargo build --workspace` (the test command does)", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --workspace` (the test command does)",
+        path.display()
+    );
     path
 }
 
 /// A free loopback port (bound, then released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A `catalog-server serve` child process on loopback.
@@ -52,14 +63,20 @@ impl ServerProcess {
             command.env(name, value);
         }
         let child = command.spawn().expect("catalog-server starts");
-        let server = Self { child, endpoint: format!("http://{address}"), address };
+        let server = Self {
+            child,
+            endpoint: format!("http://{address}"),
+            address,
+        };
         server.wait_until_serving().await;
         server
     }
 
     /// A client of this server.
     pub async fn client(&self) -> CatalogClient {
-        CatalogClient::connect(self.endpoint.clone()).await.expect("connect")
+        CatalogClient::connect(self.endpoint.clone())
+            .await
+            .expect("connect")
     }
 
     async fn wait_until_serving(&self) {
@@ -82,9 +99,14 @@ impl ServerProcess {
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited successfully.
     pub async fn terminate(mut self) -> bool {
         let pid = self.child.id().expect("running");
-        let status = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill");
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
-        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait()).await.expect("exits after SIGTERM");
+        let exit = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("exits after SIGTERM");
         exit.expect("wait").success()
     }
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 /// Reports that `test` cannot run because `missing`; panics when services are required.
 pub fn skip(test: &str, missing: &str) {
     let required = std::env::var("DOCSTOKG_TEST_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
-    assert!(!required, "{test}: {missing}, and DOCSTOKG_TEST_REQUIRE_SERVICES=1 forbids skipping");
+    assert!(
+        !required,
+        "{test}: {missing}, and DOCSTOKG_TEST_REQUIRE_SERVICES=1 forbids skipping"
+    );
     eprintln!("\n*** SKIPPED {test}: {missing} ***\n");
 }
 
@@ -15,5 +18,9 @@ pub fn grpcurl() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("DOCSTOKG_GRPCURL") {
         return Some(PathBuf::from(path));
     }
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| PathBuf::from(dir).join("grpcurl")).find(|p| p.is_file())
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|dir| PathBuf::from(dir).join("grpcurl"))
+        .find(|p| p.is_file())
 }

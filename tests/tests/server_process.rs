@@ -3,7 +3,10 @@
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use docstokg_catalog::{Catalog, ErrorKind};
-use docstokg_catalog_tests::{data::doc, process::{ServerProcess, workspace_binary}};
+use docstokg_catalog_tests::{
+    data::doc,
+    process::{ServerProcess, workspace_binary},
+};
 use tokio::sync::Mutex;
 
 /// Registrations acknowledged before a SIGKILL are all there after a restart.
@@ -19,9 +22,15 @@ async fn test_sigkill_mid_stream_loses_no_acknowledged_registration() {
         writers.push(tokio::spawn(async move {
             for n in 0.. {
                 let artifact = format!("w{writer}-{n}");
-                match client.register_or_get(doc(&artifact, "https://x", "r")).await {
+                match client
+                    .register_or_get(doc(&artifact, "https://x", "r"))
+                    .await
+                {
                     Ok(outcome) => {
-                        acknowledged.lock().await.insert(artifact, outcome.record.id);
+                        acknowledged
+                            .lock()
+                            .await
+                            .insert(artifact, outcome.record.id);
                     }
                     Err(_) => return,
                 }
@@ -39,7 +48,10 @@ async fn test_sigkill_mid_stream_loses_no_acknowledged_registration() {
     let restarted = ServerProcess::start(dir.path(), &[]).await;
     let client = restarted.client().await;
     for (artifact, id) in &acknowledged {
-        let record = client.get_record(*id).await.expect("acknowledged record survives");
+        let record = client
+            .get_record(*id)
+            .await
+            .expect("acknowledged record survives");
         assert_eq!(&record.artifact_id, artifact);
     }
     let stats = client.stats().await.expect("stats");
@@ -52,10 +64,26 @@ async fn test_sigkill_mid_stream_loses_no_acknowledged_registration() {
 async fn test_sigterm_shuts_down_gracefully() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = ServerProcess::start(dir.path(), &[]).await;
-    let id = server.client().await.register_or_get(doc("a", "https://x", "r")).await.expect("register").record.id;
+    let id = server
+        .client()
+        .await
+        .register_or_get(doc("a", "https://x", "r"))
+        .await
+        .expect("register")
+        .record
+        .id;
     assert!(server.terminate().await, "exit status 0 after SIGTERM");
     let again = ServerProcess::start(dir.path(), &[]).await;
-    assert_eq!(again.client().await.get_record(id).await.expect("still there").artifact_id, "a");
+    assert_eq!(
+        again
+            .client()
+            .await
+            .get_record(id)
+            .await
+            .expect("still there")
+            .artifact_id,
+        "a"
+    );
     assert!(again.terminate().await);
 }
 
@@ -65,23 +93,43 @@ async fn test_auth_token_is_required_when_configured() {
     let dir = tempfile::tempdir().expect("temp dir");
     let token_file = dir.path().join("token");
     std::fs::write(&token_file, "s3cret-token\n").expect("token file");
-    let server = ServerProcess::start(dir.path(), &[("DOCSTOKG_AUTH_TOKEN_FILE", token_file.display().to_string())]).await;
+    let server = ServerProcess::start(
+        dir.path(),
+        &[("DOCSTOKG_AUTH_TOKEN_FILE", token_file.display().to_string())],
+    )
+    .await;
     let anonymous = server.client().await;
     assert!(anonymous.health_check("").await.expect("health is open"));
     let error = anonymous.stats().await.expect_err("needs a token");
     assert_eq!(error.kind, ErrorKind::Unauthenticated);
     let options = docstokg_catalog_client::ClientOptions::default().with_token("s3cret-token");
-    let authorised = docstokg_catalog_client::CatalogClient::connect_with(server.endpoint.clone(), options).await.expect("connect");
-    assert_eq!(authorised.stats().await.expect("authorised").total_records, 0);
+    let authorised =
+        docstokg_catalog_client::CatalogClient::connect_with(server.endpoint.clone(), options)
+            .await
+            .expect("connect");
+    assert_eq!(
+        authorised.stats().await.expect("authorised").total_records,
+        0
+    );
     let options = docstokg_catalog_client::ClientOptions::default().with_token("wrong");
-    let wrong = docstokg_catalog_client::CatalogClient::connect_with(server.endpoint.clone(), options).await.expect("connect");
-    assert_eq!(wrong.stats().await.expect_err("wrong token").kind, ErrorKind::Unauthenticated);
+    let wrong =
+        docstokg_catalog_client::CatalogClient::connect_with(server.endpoint.clone(), options)
+            .await
+            .expect("connect");
+    assert_eq!(
+        wrong.stats().await.expect_err("wrong token").kind,
+        ErrorKind::Unauthenticated
+    );
     assert!(server.terminate().await);
 }
 
 fn run_server(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std::process::Output {
     let mut command = std::process::Command::new(workspace_binary("catalog-server"));
-    command.args(args).current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap_or_default());
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
     for (name, value) in env {
         command.env(name, value);
     }
@@ -92,12 +140,25 @@ fn run_server(args: &[&str], env: &[(&str, &str)], dir: &std::path::Path) -> std
 #[test]
 fn test_config_command_prints_effective_config_with_secrets_redacted() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let env = [("DOCSTOKG_CATALOG_PROVIDER", "enterprise"), ("DOCSTOKG_POSTGRES_URL", "postgresql://cat:hunter2@db/catalog")];
+    let env = [
+        ("DOCSTOKG_CATALOG_PROVIDER", "enterprise"),
+        (
+            "DOCSTOKG_POSTGRES_URL",
+            "postgresql://cat:hunter2@db/catalog",
+        ),
+    ];
     let output = run_server(&["config"], &env, dir.path());
     let printed = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(printed.contains("provider: \"enterprise\""), "{printed}");
-    assert!(printed.contains("postgresql://cat:****@db/catalog"), "{printed}");
+    assert!(
+        printed.contains("postgresql://cat:****@db/catalog"),
+        "{printed}"
+    );
     assert!(!printed.contains("hunter2"), "{printed}");
 }
 
@@ -105,7 +166,11 @@ fn test_config_command_prints_effective_config_with_secrets_redacted() {
 #[test]
 fn test_bad_configuration_stops_startup_with_a_clear_message() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("bad.yaml"), "catalog:\n  dev:\n    cache_sise: 5\n").expect("yaml");
+    std::fs::write(
+        dir.path().join("bad.yaml"),
+        "catalog:\n  dev:\n    cache_sise: 5\n",
+    )
+    .expect("yaml");
     let output = run_server(&["serve", "--config", "bad.yaml"], &[], dir.path());
     assert!(!output.status.success());
     let message = String::from_utf8_lossy(&output.stderr);
@@ -114,5 +179,9 @@ fn test_bad_configuration_stops_startup_with_a_clear_message() {
     let output = run_server(&["serve", "--provider", "enterprise"], &[], dir.path());
     assert!(!output.status.success());
     let message = String::from_utf8_lossy(&output.stderr);
-    assert!(message.contains("DOCSTOKG_POSTGRES_URL") && message.contains("catalog.enterprise.connection_url"), "{message}");
+    assert!(
+        message.contains("DOCSTOKG_POSTGRES_URL")
+            && message.contains("catalog.enterprise.connection_url"),
+        "{message}"
+    );
 }

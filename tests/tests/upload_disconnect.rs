@@ -11,9 +11,13 @@ use futures::{StreamExt, stream};
 async fn test_client_disconnect_mid_upload_leaves_nothing() {
     let subject = development_over_grpc().await.expect("development provider");
     let endpoint = subject.endpoint.clone().expect("served over gRPC");
-    let client = docstokg_catalog_client::CatalogClient::connect(endpoint).await.expect("connect");
+    let client = docstokg_catalog_client::CatalogClient::connect(endpoint)
+        .await
+        .expect("connect");
     // One megabyte, then a stream that never ends: the upload stays open until we drop it.
-    let body = stream::iter(vec![Ok(Bytes::from(vec![9u8; 1 << 20]))]).chain(stream::pending()).boxed();
+    let body = stream::iter(vec![Ok(Bytes::from(vec![9u8; 1 << 20]))])
+        .chain(stream::pending())
+        .boxed();
     let header = ContentHeader {
         artifact_id: "a".into(),
         source_url: "https://x/a.pdf".into(),
@@ -30,7 +34,10 @@ async fn test_client_disconnect_mid_upload_leaves_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(started, "the upload never reached the server's temporary directory");
+    assert!(
+        started,
+        "the upload never reached the server's temporary directory"
+    );
     upload.abort();
     let mut cleaned = false;
     for _ in 0..100 {
@@ -40,6 +47,13 @@ async fn test_client_disconnect_mid_upload_leaves_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(cleaned, "temporary file left behind: {:?}", subject.stored_files());
-    assert_eq!(subject.catalog.stats().await.expect("stats").total_records, 0);
+    assert!(
+        cleaned,
+        "temporary file left behind: {:?}",
+        subject.stored_files()
+    );
+    assert_eq!(
+        subject.catalog.stats().await.expect("stats").total_records,
+        0
+    );
 }

@@ -16,7 +16,11 @@ pub struct ContentDigest {
 impl ContentDigest {
     /// A digest that checks `expect`.
     pub fn new(expect: BlobExpectation) -> Self {
-        Self { hasher: Sha256::new(), bytes: 0, expect }
+        Self {
+            hasher: Sha256::new(),
+            bytes: 0,
+            expect,
+        }
     }
 
     /// Adds a chunk; fails as soon as the bytes exceed the declared size or the upload limit.
@@ -25,7 +29,10 @@ impl ContentDigest {
         if self.bytes > self.expect.max_bytes {
             return Err(CatalogError::new(
                 ErrorKind::ResourceExhausted,
-                format!("the upload exceeds the server's limit of {} bytes (max_upload_bytes)", self.expect.max_bytes),
+                format!(
+                    "the upload exceeds the server's limit of {} bytes (max_upload_bytes)",
+                    self.expect.max_bytes
+                ),
             ));
         }
         if let Some(expected) = self.expect.bytes.filter(|expected| self.bytes > *expected) {
@@ -49,7 +56,10 @@ impl ContentDigest {
         if let Some(expected) = self.expect.bytes.filter(|expected| *expected != self.bytes) {
             return Err(CatalogError::invalid(
                 "expected_bytes",
-                format!("the upload sent {} bytes, the header declared {expected}", self.bytes),
+                format!(
+                    "the upload sent {} bytes, the header declared {expected}",
+                    self.bytes
+                ),
             ));
         }
         if let Some(expected) = self.expect.sha256.filter(|expected| *expected != sha256) {
@@ -64,7 +74,10 @@ impl ContentDigest {
 
 /// The SHA-256 and size of everything `body` yields.
 pub async fn hash_stream(mut body: ByteStream) -> Result<(String, u64)> {
-    let mut digest = ContentDigest::new(BlobExpectation { max_bytes: u64::MAX, ..BlobExpectation::default() });
+    let mut digest = ContentDigest::new(BlobExpectation {
+        max_bytes: u64::MAX,
+        ..BlobExpectation::default()
+    });
     while let Some(chunk) = body.next().await {
         digest.update(&chunk?)?;
     }
@@ -78,7 +91,11 @@ mod tests {
     const HELLO_SHA256: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
 
     fn expect(sha256: Option<&str>, bytes: Option<u64>) -> BlobExpectation {
-        BlobExpectation { sha256: sha256.map(str::to_owned), bytes, max_bytes: 100 }
+        BlobExpectation {
+            sha256: sha256.map(str::to_owned),
+            bytes,
+            max_bytes: 100,
+        }
     }
 
     #[test]
@@ -86,28 +103,47 @@ mod tests {
         let mut digest = ContentDigest::new(expect(Some(HELLO_SHA256), Some(5)));
         digest.update(b"hel").expect("fits");
         digest.update(b"lo").expect("fits");
-        assert_eq!(digest.finish().expect("matches"), (HELLO_SHA256.to_owned(), 5));
+        assert_eq!(
+            digest.finish().expect("matches"),
+            (HELLO_SHA256.to_owned(), 5)
+        );
     }
 
     #[test]
     fn test_wrong_hash_is_rejected_naming_the_field() {
         let mut digest = ContentDigest::new(expect(Some(&"0".repeat(64)), None));
         digest.update(b"hello").expect("fits");
-        assert_eq!(digest.finish().expect_err("mismatch").field.as_deref(), Some("expected_sha256"));
+        assert_eq!(
+            digest.finish().expect_err("mismatch").field.as_deref(),
+            Some("expected_sha256")
+        );
     }
 
     #[test]
     fn test_too_many_bytes_fail_early() {
         let mut digest = ContentDigest::new(expect(None, Some(3)));
-        assert_eq!(digest.update(b"hello").expect_err("too long").field.as_deref(), Some("expected_bytes"));
+        assert_eq!(
+            digest
+                .update(b"hello")
+                .expect_err("too long")
+                .field
+                .as_deref(),
+            Some("expected_bytes")
+        );
         let mut digest = ContentDigest::new(expect(None, None));
-        assert_eq!(digest.update(&[0; 101]).expect_err("over limit").kind, ErrorKind::ResourceExhausted);
+        assert_eq!(
+            digest.update(&[0; 101]).expect_err("over limit").kind,
+            ErrorKind::ResourceExhausted
+        );
     }
 
     #[test]
     fn test_too_few_bytes_are_rejected() {
         let mut digest = ContentDigest::new(expect(None, Some(10)));
         digest.update(b"hello").expect("fits");
-        assert_eq!(digest.finish().expect_err("short").field.as_deref(), Some("expected_bytes"));
+        assert_eq!(
+            digest.finish().expect_err("short").field.as_deref(),
+            Some("expected_bytes")
+        );
     }
 }

@@ -7,7 +7,9 @@ use std::{
 };
 
 use async_trait::async_trait;
-use docstokg_catalog::{BackendHealth, ByteStream, CatalogError, ErrorKind, Result, StorageBackend};
+use docstokg_catalog::{
+    BackendHealth, ByteStream, CatalogError, ErrorKind, Result, StorageBackend,
+};
 use futures::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio_util::io::ReaderStream;
@@ -30,34 +32,54 @@ impl LocalBlobStore {
     /// Opens the store at `root` (made absolute), creating its directories and removing temporary
     /// files that a crash left behind.
     pub async fn open(root: &Path) -> Result<Self> {
-        let root = std::path::absolute(root).map_err(|e| io_error("resolving the storage root", e))?;
+        let root =
+            std::path::absolute(root).map_err(|e| io_error("resolving the storage root", e))?;
         let tmp = root.join("tmp");
         if tokio::fs::try_exists(&tmp).await.unwrap_or(false) {
-            tokio::fs::remove_dir_all(&tmp).await.map_err(|e| io_error("clearing leftover uploads", e))?;
+            tokio::fs::remove_dir_all(&tmp)
+                .await
+                .map_err(|e| io_error("clearing leftover uploads", e))?;
         }
         for dir in [root.join("cas").join("sha256"), tmp.clone()] {
-            tokio::fs::create_dir_all(&dir).await.map_err(|e| io_error("creating the storage root", e))?;
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|e| io_error("creating the storage root", e))?;
         }
-        let canonical_root =
-            tokio::fs::canonicalize(&root).await.map_err(|e| io_error("resolving the storage root", e))?;
-        Ok(Self { root, canonical_root, tmp })
+        let canonical_root = tokio::fs::canonicalize(&root)
+            .await
+            .map_err(|e| io_error("resolving the storage root", e))?;
+        Ok(Self {
+            root,
+            canonical_root,
+            tmp,
+        })
     }
 
     fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root.join("cas").join("sha256").join(&sha256[0..2]).join(&sha256[2..4]).join(sha256)
+        self.root
+            .join("cas")
+            .join("sha256")
+            .join(&sha256[0..2])
+            .join(&sha256[2..4])
+            .join(sha256)
     }
 
     /// The path of `storage_uri` when it is an absolute `file://` path under the root with no `.`
     /// or `..` components: a purely lexical check, before any I/O.
     fn scoped_path(&self, storage_uri: &str) -> Option<PathBuf> {
         let path = Path::new(storage_uri.strip_prefix(FILE_SCHEME)?);
-        let plain = path.is_absolute() && path.components().all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
+        let plain = path.is_absolute()
+            && path
+                .components()
+                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
         (plain && path.starts_with(&self.root) && path != self.root).then(|| path.to_path_buf())
     }
 
     /// Resolves symlinks and checks the real path is still inside the root.
     async fn open_in_scope(&self, storage_uri: &str) -> Result<Option<tokio::fs::File>> {
-        let path = self.scoped_path(storage_uri).ok_or_else(|| out_of_scope(storage_uri))?;
+        let path = self
+            .scoped_path(storage_uri)
+            .ok_or_else(|| out_of_scope(storage_uri))?;
         let real = match tokio::fs::canonicalize(&path).await {
             Ok(real) => real,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -93,13 +115,19 @@ fn io_error(context: &str, error: io::Error) -> CatalogError {
 /// Makes a rename durable by syncing the directory that holds the new name.
 async fn sync_dir(dir: &Path) -> io::Result<()> {
     let dir = dir.to_path_buf();
-    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all()).await.map_err(io::Error::other)?
+    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+        .await
+        .map_err(io::Error::other)?
 }
 
 #[async_trait]
 impl BlobStore for LocalBlobStore {
     fn describe(&self) -> StorageBackend {
-        StorageBackend { role: "blobs".into(), kind: "local".into(), location: self.root.display().to_string() }
+        StorageBackend {
+            role: "blobs".into(),
+            kind: "local".into(),
+            location: self.root.display().to_string(),
+        }
     }
 
     async fn put(&self, expect: BlobExpectation, mut body: ByteStream) -> Result<StoredBlob> {
@@ -108,33 +136,60 @@ impl BlobStore for LocalBlobStore {
             .prefix("upload-")
             .tempfile_in(&self.tmp)
             .map_err(|e| io_error("creating a temporary file", e))?;
-        let mut file =
-            tokio::fs::File::from_std(temp.reopen().map_err(|e| io_error("opening a temporary file", e))?);
+        let mut file = tokio::fs::File::from_std(
+            temp.reopen()
+                .map_err(|e| io_error("opening a temporary file", e))?,
+        );
         let mut digest = ContentDigest::new(expect);
         while let Some(chunk) = body.next().await {
             let chunk = chunk?;
             digest.update(&chunk)?;
-            file.write_all(&chunk).await.map_err(|e| io_error("writing an upload", e))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| io_error("writing an upload", e))?;
         }
-        file.flush().await.map_err(|e| io_error("writing an upload", e))?;
-        file.sync_data().await.map_err(|e| io_error("syncing an upload", e))?;
+        file.flush()
+            .await
+            .map_err(|e| io_error("writing an upload", e))?;
+        file.sync_data()
+            .await
+            .map_err(|e| io_error("syncing an upload", e))?;
         drop(file);
         let (sha256, bytes) = digest.finish()?;
         let target = self.path_of(&sha256);
         let storage_uri = format!("{FILE_SCHEME}{}", target.display());
         if tokio::fs::try_exists(&target).await.unwrap_or(false) {
-            return Ok(StoredBlob { sha256, bytes, storage_uri, deduplicated: true });
+            return Ok(StoredBlob {
+                sha256,
+                bytes,
+                storage_uri,
+                deduplicated: true,
+            });
         }
-        let parent = target.parent().map(Path::to_path_buf).unwrap_or_else(|| self.root.clone());
-        tokio::fs::create_dir_all(&parent).await.map_err(|e| io_error("creating a CAS directory", e))?;
+        let parent = target
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.root.clone());
+        tokio::fs::create_dir_all(&parent)
+            .await
+            .map_err(|e| io_error("creating a CAS directory", e))?;
         // The rename runs on a blocking thread, so it completes even if this future is dropped.
         let rename_target = target.clone();
-        tokio::task::spawn_blocking(move || temp.persist(rename_target).map(drop).map_err(|e| e.error))
+        tokio::task::spawn_blocking(move || {
+            temp.persist(rename_target).map(drop).map_err(|e| e.error)
+        })
+        .await
+        .map_err(|e| CatalogError::internal(format!("storing an upload: {e}")))?
+        .map_err(|e| io_error("storing an upload", e))?;
+        sync_dir(&parent)
             .await
-            .map_err(|e| CatalogError::internal(format!("storing an upload: {e}")))?
-            .map_err(|e| io_error("storing an upload", e))?;
-        sync_dir(&parent).await.map_err(|e| io_error("syncing a CAS directory", e))?;
-        Ok(StoredBlob { sha256, bytes, storage_uri, deduplicated: false })
+            .map_err(|e| io_error("syncing a CAS directory", e))?;
+        Ok(StoredBlob {
+            sha256,
+            bytes,
+            storage_uri,
+            deduplicated: false,
+        })
     }
 
     fn uri_of(&self, sha256: &str) -> String {
@@ -146,17 +201,29 @@ impl BlobStore for LocalBlobStore {
     }
 
     async fn size(&self, storage_uri: &str) -> Result<Option<u64>> {
-        let Some(file) = self.open_in_scope(storage_uri).await? else { return Ok(None) };
-        let metadata = file.metadata().await.map_err(|e| io_error("reading a stored object", e))?;
+        let Some(file) = self.open_in_scope(storage_uri).await? else {
+            return Ok(None);
+        };
+        let metadata = file
+            .metadata()
+            .await
+            .map_err(|e| io_error("reading a stored object", e))?;
         Ok(metadata.is_file().then_some(metadata.len()))
     }
 
-    async fn read(&self, storage_uri: &str, offset: u64, length: Option<u64>) -> Result<ByteStream> {
+    async fn read(
+        &self,
+        storage_uri: &str,
+        offset: u64,
+        length: Option<u64>,
+    ) -> Result<ByteStream> {
         let mut file = self
             .open_in_scope(storage_uri)
             .await?
             .ok_or_else(|| CatalogError::not_found(format!("no stored object at {storage_uri}")))?;
-        file.seek(SeekFrom::Start(offset)).await.map_err(|e| io_error("reading a stored object", e))?;
+        file.seek(SeekFrom::Start(offset))
+            .await
+            .map_err(|e| io_error("reading a stored object", e))?;
         let reader = file.take(length.unwrap_or(u64::MAX));
         Ok(ReaderStream::with_capacity(reader, READ_CHUNK_BYTES)
             .map_err(|e| io_error("reading a stored object", e))
@@ -166,11 +233,17 @@ impl BlobStore for LocalBlobStore {
     async fn probe(&self) -> BackendHealth {
         timed_probe("blobs", async {
             let path = self.tmp.join(format!("probe-{}", std::process::id()));
-            tokio::fs::write(&path, b"probe").await.map_err(|e| io_error("writing a probe file", e))?;
-            let read = tokio::fs::read(&path).await.map_err(|e| io_error("reading a probe file", e));
+            tokio::fs::write(&path, b"probe")
+                .await
+                .map_err(|e| io_error("writing a probe file", e))?;
+            let read = tokio::fs::read(&path)
+                .await
+                .map_err(|e| io_error("reading a probe file", e));
             let _ = tokio::fs::remove_file(&path).await;
             if read? != b"probe" {
-                return Err(CatalogError::unavailable("the probe file read back different bytes"));
+                return Err(CatalogError::unavailable(
+                    "the probe file read back different bytes",
+                ));
             }
             Ok(format!("local storage {} is writable", self.root.display()))
         })
@@ -185,11 +258,20 @@ mod tests {
     use futures::stream;
 
     fn body(parts: &[&'static [u8]]) -> ByteStream {
-        stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>()).boxed()
+        stream::iter(
+            parts
+                .iter()
+                .map(|p| Ok(Bytes::from_static(p)))
+                .collect::<Vec<_>>(),
+        )
+        .boxed()
     }
 
     fn limit() -> BlobExpectation {
-        BlobExpectation { max_bytes: 1 << 20, ..BlobExpectation::default() }
+        BlobExpectation {
+            max_bytes: 1 << 20,
+            ..BlobExpectation::default()
+        }
     }
 
     async fn store() -> (tempfile::TempDir, LocalBlobStore) {
@@ -205,10 +287,18 @@ mod tests {
     #[tokio::test]
     async fn test_put_stores_under_cas_path_and_dedups() {
         let (_dir, store) = store().await;
-        let first = store.put(limit(), body(&[b"hel", b"lo"])).await.expect("put");
+        let first = store
+            .put(limit(), body(&[b"hel", b"lo"]))
+            .await
+            .expect("put");
         assert!(!first.deduplicated);
-        assert!(first.storage_uri.ends_with("/cas/sha256/2c/f2/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"));
-        let second = store.put(limit(), body(&[b"hello"])).await.expect("put again");
+        assert!(first.storage_uri.ends_with(
+            "/cas/sha256/2c/f2/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
+        ));
+        let second = store
+            .put(limit(), body(&[b"hello"]))
+            .await
+            .expect("put again");
         assert!(second.deduplicated);
         assert_eq!(second.storage_uri, first.storage_uri);
         assert_eq!(store.size(&first.storage_uri).await.expect("size"), Some(5));
@@ -218,8 +308,14 @@ mod tests {
     #[tokio::test]
     async fn test_mismatched_upload_leaves_nothing() {
         let (_dir, store) = store().await;
-        let expect = BlobExpectation { sha256: Some("0".repeat(64)), ..limit() };
-        store.put(expect, body(&[b"hello"])).await.expect_err("mismatch");
+        let expect = BlobExpectation {
+            sha256: Some("0".repeat(64)),
+            ..limit()
+        };
+        store
+            .put(expect, body(&[b"hello"]))
+            .await
+            .expect_err("mismatch");
         assert_eq!(entries(&store.tmp), 0);
         assert_eq!(entries(&store.root.join("cas").join("sha256")), 0);
     }
@@ -227,8 +323,14 @@ mod tests {
     #[tokio::test]
     async fn test_failing_body_leaves_nothing() {
         let (_dir, store) = store().await;
-        let failing = stream::iter(vec![Ok(Bytes::from_static(b"part")), Err(CatalogError::new(ErrorKind::Cancelled, "gone"))]);
-        store.put(limit(), failing.boxed()).await.expect_err("cancelled");
+        let failing = stream::iter(vec![
+            Ok(Bytes::from_static(b"part")),
+            Err(CatalogError::new(ErrorKind::Cancelled, "gone")),
+        ]);
+        store
+            .put(limit(), failing.boxed())
+            .await
+            .expect_err("cancelled");
         assert_eq!(entries(&store.tmp), 0);
     }
 
@@ -239,7 +341,14 @@ mod tests {
         let traversal = format!("file://{}/cas/../../../etc/shadow", store.root.display());
         assert!(!store.in_scope(&traversal));
         assert!(!store.in_scope("s3://bucket/key"));
-        assert_eq!(store.read("file:///etc/shadow", 0, None).await.err().map(|e| e.kind), Some(ErrorKind::FailedPrecondition));
+        assert_eq!(
+            store
+                .read("file:///etc/shadow", 0, None)
+                .await
+                .err()
+                .map(|e| e.kind),
+            Some(ErrorKind::FailedPrecondition)
+        );
     }
 
     #[tokio::test]
@@ -249,14 +358,26 @@ mod tests {
         std::os::unix::fs::symlink("/etc/hostname", &link).expect("symlink");
         let uri = format!("file://{}", store.root.join("cas").join("escape").display());
         assert!(store.in_scope(&uri));
-        assert_eq!(store.size(&uri).await.err().map(|e| e.kind), Some(ErrorKind::FailedPrecondition));
+        assert_eq!(
+            store.size(&uri).await.err().map(|e| e.kind),
+            Some(ErrorKind::FailedPrecondition)
+        );
     }
 
     #[tokio::test]
     async fn test_ranged_read() {
         let (_dir, store) = store().await;
-        let blob = store.put(limit(), body(&[b"hello world"])).await.expect("put");
-        let bytes: Vec<Bytes> = store.read(&blob.storage_uri, 6, Some(3)).await.expect("read").try_collect().await.expect("bytes");
+        let blob = store
+            .put(limit(), body(&[b"hello world"]))
+            .await
+            .expect("put");
+        let bytes: Vec<Bytes> = store
+            .read(&blob.storage_uri, 6, Some(3))
+            .await
+            .expect("read")
+            .try_collect()
+            .await
+            .expect("bytes");
         assert_eq!(bytes.concat(), b"wor");
     }
 }

@@ -59,7 +59,8 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn size(&self, storage_uri: &str) -> Result<Option<u64>>;
 
     /// Streams `length` bytes (to the end when `None`) of the object at `storage_uri`, from `offset`.
-    async fn read(&self, storage_uri: &str, offset: u64, length: Option<u64>) -> Result<ByteStream>;
+    async fn read(&self, storage_uri: &str, offset: u64, length: Option<u64>)
+    -> Result<ByteStream>;
 
     /// A real write and read of a probe object.
     async fn probe(&self) -> BackendHealth;

@@ -5,7 +5,13 @@
 mod redact;
 pub mod settings;
 
-use std::{collections::BTreeMap, fmt, net::SocketAddr, path::{Path, PathBuf}, str::FromStr};
+use std::{
+    collections::BTreeMap,
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    str::FromStr,
+};
 
 pub use redact::redact;
 use serde_yaml_ng::Value;
@@ -152,7 +158,11 @@ pub fn load(
         }
     }
     for setting in SETTINGS {
-        if let Some((name, value)) = setting.env.iter().find_map(|name| env(name).map(|value| (*name, value))) {
+        if let Some((name, value)) = setting
+            .env
+            .iter()
+            .find_map(|name| env(name).map(|value| (*name, value)))
+        {
             values.insert(setting.key, (value, Source::Env(name)));
         }
     }
@@ -165,8 +175,12 @@ pub fn load(
 fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-    let document: Value = serde_yaml_ng::from_str(&text)
-        .map_err(|e| ConfigError(format!("config file {} is not valid YAML: {e}", path.display())))?;
+    let document: Value = serde_yaml_ng::from_str(&text).map_err(|e| {
+        ConfigError(format!(
+            "config file {} is not valid YAML: {e}",
+            path.display()
+        ))
+    })?;
     let mut flat = Vec::new();
     if !document.is_null() {
         flatten("", &document, &mut flat)?;
@@ -174,15 +188,29 @@ fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
     Ok(flat)
 }
 
-fn flatten(prefix: &str, value: &Value, out: &mut Vec<(&'static str, String)>) -> Result<(), ConfigError> {
+fn flatten(
+    prefix: &str,
+    value: &Value,
+    out: &mut Vec<(&'static str, String)>,
+) -> Result<(), ConfigError> {
     let Value::Mapping(mapping) = value else {
         return Err(ConfigError(format!("{prefix} must be a mapping of keys")));
     };
     for (name, child) in mapping {
-        let name = name.as_str().ok_or_else(|| ConfigError(format!("keys under {prefix} must be strings")))?;
-        let key = if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") };
+        let name = name
+            .as_str()
+            .ok_or_else(|| ConfigError(format!("keys under {prefix} must be strings")))?;
+        let key = if prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{prefix}.{name}")
+        };
         match child {
-            Value::Mapping(_) if SETTINGS.iter().any(|s| s.key.starts_with(&format!("{key}."))) => {
+            Value::Mapping(_)
+                if SETTINGS
+                    .iter()
+                    .any(|s| s.key.starts_with(&format!("{key}."))) =>
+            {
                 flatten(&key, child, out)?
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
@@ -224,7 +252,11 @@ fn unknown_key(key: &str) -> ConfigError {
 fn describe(setting: &Setting) -> String {
     match setting.env {
         [] => setting.key.to_owned(),
-        names => format!("{} or {} in the config file", names.join(" / "), setting.key),
+        names => format!(
+            "{} or {} in the config file",
+            names.join(" / "),
+            setting.key
+        ),
     }
 }
 
@@ -232,14 +264,20 @@ struct Values(BTreeMap<&'static str, (String, Source)>);
 
 impl Values {
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(|(value, _)| value.as_str()).filter(|v| !v.is_empty())
+        self.0
+            .get(key)
+            .map(|(value, _)| value.as_str())
+            .filter(|v| !v.is_empty())
     }
 
     fn required(&self, key: &str, why: &str) -> Result<String, ConfigError> {
         let setting = settings::find(key).ok_or_else(|| unknown_key(key))?;
-        self.get(key)
-            .map(str::to_owned)
-            .ok_or_else(|| ConfigError(format!("{key} is required {why}: set {}", describe(setting))))
+        self.get(key).map(str::to_owned).ok_or_else(|| {
+            ConfigError(format!(
+                "{key} is required {why}: set {}",
+                describe(setting)
+            ))
+        })
     }
 
     fn parse<T: FromStr>(&self, key: &str) -> Result<T, ConfigError>
@@ -249,8 +287,15 @@ impl Values {
         let setting = settings::find(key).ok_or_else(|| unknown_key(key))?;
         let raw = self.required(key, "")?;
         raw.parse().map_err(|e| {
-            let source = self.0.get(key).map(|(_, source)| source.to_string()).unwrap_or_default();
-            ConfigError(format!("invalid value {raw:?} for {key} (from {source}): {e}; set {}", describe(setting)))
+            let source = self
+                .0
+                .get(key)
+                .map(|(_, source)| source.to_string())
+                .unwrap_or_default();
+            ConfigError(format!(
+                "invalid value {raw:?} for {key} (from {source}): {e}; set {}",
+                describe(setting)
+            ))
         })
     }
 }
@@ -261,13 +306,20 @@ fn resolve(values: BTreeMap<&'static str, (String, Source)>) -> Result<Config, C
         "development" | "dev" => ProviderConfig::Development {
             db_path: v.required("catalog.dev.db_path", "for the development provider")?,
             cache_size: v.parse("catalog.dev.cache_size")?,
-            root_dir: PathBuf::from(v.required("catalog.dev.root_dir", "for the development provider")?),
+            root_dir: PathBuf::from(
+                v.required("catalog.dev.root_dir", "for the development provider")?,
+            ),
         },
         "enterprise" => ProviderConfig::Enterprise {
-            connection_url: v.required("catalog.enterprise.connection_url", "for the enterprise provider")?,
+            connection_url: v.required(
+                "catalog.enterprise.connection_url",
+                "for the enterprise provider",
+            )?,
             pool_size: v.parse("catalog.enterprise.pool_size")?,
             max_overflow: v.parse("catalog.enterprise.max_overflow")?,
-            root_dir: PathBuf::from(v.required("catalog.enterprise.root_dir", "for the enterprise provider")?),
+            root_dir: PathBuf::from(
+                v.required("catalog.enterprise.root_dir", "for the enterprise provider")?,
+            ),
             cache_size: v.parse("catalog.enterprise.cache_size")?,
         },
         other => {
@@ -289,14 +341,24 @@ fn resolve(values: BTreeMap<&'static str, (String, Source)>) -> Result<Config, C
         shutdown_grace_secs: v.parse("server.shutdown_grace_secs")?,
         log_format: v.parse("server.log_format")?,
     };
-    for (key, min) in [("server.max_batch_size", 1), ("server.concurrency_limit", 1), ("server.health_probe_interval_secs", 1)]
-    {
+    for (key, min) in [
+        ("server.max_batch_size", 1),
+        ("server.concurrency_limit", 1),
+        ("server.health_probe_interval_secs", 1),
+    ] {
         if v.parse::<u64>(key)? < min {
             let setting = settings::find(key).ok_or_else(|| unknown_key(key))?;
-            return Err(ConfigError(format!("{key} must be at least {min}: set {}", describe(setting))));
+            return Err(ConfigError(format!(
+                "{key} must be at least {min}: set {}",
+                describe(setting)
+            )));
         }
     }
-    Ok(Config { provider, server, values: v.0 })
+    Ok(Config {
+        provider,
+        server,
+        values: v.0,
+    })
 }
 
 impl Config {
@@ -307,7 +369,11 @@ impl Config {
         for setting in SETTINGS {
             let (parent, leaf) = setting.key.rsplit_once('.').unwrap_or(("", setting.key));
             if parent != section {
-                let shared = section.split('.').zip(parent.split('.')).take_while(|(a, b)| a == b).count();
+                let shared = section
+                    .split('.')
+                    .zip(parent.split('.'))
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 let shared = if section.is_empty() { 0 } else { shared };
                 for (level, part) in parent.split('.').enumerate().skip(shared) {
                     out.push_str(&format!("{}{part}:\n", "  ".repeat(level)));
@@ -316,11 +382,17 @@ impl Config {
             }
             let indent = "  ".repeat(parent.matches('.').count() + 1);
             let (value, source) = match self.values.get(setting.key) {
-                Some((value, source)) if setting.secret && !value.is_empty() => (redact(value), source.to_string()),
+                Some((value, source)) if setting.secret && !value.is_empty() => {
+                    (redact(value), source.to_string())
+                }
                 Some((value, source)) => (value.clone(), source.to_string()),
                 None => ("null".to_owned(), "unset".to_owned()),
             };
-            let value = if value == "null" { value } else { format!("{value:?}") };
+            let value = if value == "null" {
+                value
+            } else {
+                format!("{value:?}")
+            };
             out.push_str(&format!("{indent}{leaf}: {value}  # {source}\n"));
         }
         out

@@ -3,9 +3,13 @@
 /// Hides the password of a URL (`postgresql://user:****@host/db`); a value that is not a URL
 /// with credentials is hidden whole.
 pub fn redact(value: &str) -> String {
-    let Some((scheme, rest)) = value.split_once("://") else { return "****".to_owned() };
+    let Some((scheme, rest)) = value.split_once("://") else {
+        return "****".to_owned();
+    };
     let authority_end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else { return value.to_owned() };
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return value.to_owned();
+    };
     let user = rest[..at].split(':').next().unwrap_or_default();
     format!("{scheme}://{user}:****{}", &rest[at..])
 }
@@ -16,7 +20,10 @@ mod tests {
 
     #[test]
     fn test_password_is_hidden() {
-        assert_eq!(redact("postgresql://cat:s3cret@db:5432/catalog"), "postgresql://cat:****@db:5432/catalog");
+        assert_eq!(
+            redact("postgresql://cat:s3cret@db:5432/catalog"),
+            "postgresql://cat:****@db:5432/catalog"
+        );
     }
 
     #[test]

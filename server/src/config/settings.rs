@@ -25,11 +25,30 @@ const fn setting(
     used_by: &'static str,
     doc: &'static str,
 ) -> Setting {
-    Setting { key, env, default, secret: false, used_by, doc }
+    Setting {
+        key,
+        env,
+        default,
+        secret: false,
+        used_by,
+        doc,
+    }
 }
 
-const fn secret(key: &'static str, env: &'static [&'static str], used_by: &'static str, doc: &'static str) -> Setting {
-    Setting { key, env, default: None, secret: true, used_by, doc }
+const fn secret(
+    key: &'static str,
+    env: &'static [&'static str],
+    used_by: &'static str,
+    doc: &'static str,
+) -> Setting {
+    Setting {
+        key,
+        env,
+        default: None,
+        secret: true,
+        used_by,
+        doc,
+    }
 }
 
 /// The table of every key, in the order `catalog-server config` prints them.
@@ -96,7 +115,13 @@ pub const SETTINGS: &[Setting] = &[
         "enterprise",
         "Records kept in the LRU cache (0 disables it).",
     ),
-    setting("server.listen", &["DOCSTOKG_LISTEN"], Some("127.0.0.1:50051"), "all", "Address the gRPC server binds."),
+    setting(
+        "server.listen",
+        &["DOCSTOKG_LISTEN"],
+        Some("127.0.0.1:50051"),
+        "all",
+        "Address the gRPC server binds.",
+    ),
     setting(
         "server.auth_token_file",
         &["DOCSTOKG_AUTH_TOKEN_FILE"],
@@ -153,7 +178,13 @@ pub const SETTINGS: &[Setting] = &[
         "all",
         "Seconds in-flight calls get to finish after SIGTERM.",
     ),
-    setting("server.log_format", &["DOCSTOKG_LOG_FORMAT"], Some("text"), "all", "Log format: text or json."),
+    setting(
+        "server.log_format",
+        &["DOCSTOKG_LOG_FORMAT"],
+        Some("text"),
+        "all",
+        "Log format: text or json.",
+    ),
 ];
 
 /// The setting with `key`.

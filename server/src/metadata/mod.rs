@@ -6,8 +6,8 @@ mod sqlx_error;
 
 use async_trait::async_trait;
 use docstokg_catalog::{
-    BackendHealth, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RecordFilter, RecordStream,
-    RegisterOutcome, Result, StorageBackend,
+    BackendHealth, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RecordFilter,
+    RecordStream, RegisterOutcome, Result, StorageBackend,
 };
 use futures::stream::BoxStream;
 

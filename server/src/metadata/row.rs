@@ -4,8 +4,7 @@ use chrono::{DateTime, Utc};
 use docstokg_catalog::{CatalogError, DocumentRecord, Result};
 
 /// Columns of `documents`, in the order every query selects them.
-pub const COLUMNS: &str =
-    "id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id";
+pub const COLUMNS: &str = "id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id";
 
 /// One row of `documents`, timestamps as microseconds since the Unix epoch.
 #[derive(Debug, sqlx::FromRow)]

@@ -6,13 +6,15 @@ use std::{path::Path, str::FromStr, time::Duration};
 use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
-    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RecordFilter,
-    RecordStream, RegisterOutcome, Result, StorageBackend,
+    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
+    RecordFilter, RecordStream, RegisterOutcome, Result, StorageBackend,
 };
 use futures::{TryStreamExt, stream::BoxStream};
 use sqlx::{
     QueryBuilder, Sqlite, SqliteConnection,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
 };
 
 use super::{
@@ -50,11 +52,18 @@ impl SqliteStore {
         let in_memory = db_path == ":memory:";
         let options = if in_memory {
             // A named shared-cache database, so every pooled connection sees the same data.
-            SqliteConnectOptions::from_str("sqlite::memory:").map_err(|e| from_sqlx("opening :memory:", e))?
+            SqliteConnectOptions::from_str("sqlite::memory:")
+                .map_err(|e| from_sqlx("opening :memory:", e))?
         } else {
-            if let Some(parent) = Path::new(db_path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Some(parent) = Path::new(db_path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(parent).map_err(|e| {
-                    CatalogError::unavailable(format!("cannot create directory {}: {e}", parent.display()))
+                    CatalogError::unavailable(format!(
+                        "cannot create directory {}: {e}",
+                        parent.display()
+                    ))
                 })?;
             }
             SqliteConnectOptions::new()
@@ -77,22 +86,34 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
-        Ok(Self { pool, stream_pool, location: db_path.to_owned() })
+        Ok(Self {
+            pool,
+            stream_pool,
+            location: db_path.to_owned(),
+        })
     }
 }
 
 fn pool_options(size: u32, in_memory: bool) -> SqlitePoolOptions {
-    let options = SqlitePoolOptions::new().max_connections(size).acquire_timeout(Duration::from_secs(30));
+    let options = SqlitePoolOptions::new()
+        .max_connections(size)
+        .acquire_timeout(Duration::from_secs(30));
     if in_memory {
         // The in-memory database lives as long as one connection to it does.
-        options.min_connections(1).idle_timeout(None).max_lifetime(None)
+        options
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
     } else {
         options
     }
 }
 
 /// Inserts `document` unless its key exists, on one connection (or transaction).
-async fn register_on(conn: &mut SqliteConnection, document: NewDocument) -> Result<RegisterOutcome> {
+async fn register_on(
+    conn: &mut SqliteConnection,
+    document: NewDocument,
+) -> Result<RegisterOutcome> {
     let now = now_micros();
     let inserted: Option<DocumentRow> = sqlx::query_as(&format!("{INSERT}{COLUMNS}"))
         .bind(&document.artifact_id)
@@ -131,13 +152,19 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
         query.push(" AND resolver = ").push_bind(resolver.clone());
     }
     if let Some(content_type) = &filter.content_type {
-        query.push(" AND content_type = ").push_bind(content_type.clone());
+        query
+            .push(" AND content_type = ")
+            .push_bind(content_type.clone());
     }
     if let Some(after) = filter.created_after {
-        query.push(" AND created_at >= ").push_bind(after.timestamp_micros());
+        query
+            .push(" AND created_at >= ")
+            .push_bind(after.timestamp_micros());
     }
     if let Some(before) = filter.created_before {
-        query.push(" AND created_at < ").push_bind(before.timestamp_micros());
+        query
+            .push(" AND created_at < ")
+            .push_bind(before.timestamp_micros());
     }
 }
 
@@ -156,30 +183,45 @@ const GROUPS: &str = "SELECT sha256, COUNT(*) AS group_count, SUM(bytes) AS grou
 #[async_trait]
 impl MetadataStore for SqliteStore {
     fn describe(&self) -> StorageBackend {
-        StorageBackend { role: "metadata".into(), kind: "sqlite".into(), location: self.location.clone() }
+        StorageBackend {
+            role: "metadata".into(),
+            kind: "sqlite".into(),
+            location: self.location.clone(),
+        }
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let mut conn = self.pool.acquire().await.map_err(|e| from_sqlx("connecting to SQLite", e))?;
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| from_sqlx("connecting to SQLite", e))?;
         register_on(&mut conn, document).await
     }
 
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
-        let mut tx = self.pool.begin().await.map_err(|e| from_sqlx("starting a batch", e))?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| from_sqlx("starting a batch", e))?;
         let mut outcomes = Vec::with_capacity(documents.len());
         for document in documents {
             outcomes.push(register_on(&mut tx, document).await?);
         }
-        tx.commit().await.map_err(|e| from_sqlx("committing a batch", e))?;
+        tx.commit()
+            .await
+            .map_err(|e| from_sqlx("committing a batch", e))?;
         Ok(outcomes)
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
-        let row: Option<DocumentRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM documents WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| from_sqlx("reading a record", e))?;
+        let row: Option<DocumentRow> =
+            sqlx::query_as(&format!("SELECT {COLUMNS} FROM documents WHERE id = ?"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| from_sqlx("reading a record", e))?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -202,7 +244,11 @@ impl MetadataStore for SqliteStore {
     async fn count(&self, filter: &RecordFilter) -> Result<i64> {
         let mut query = QueryBuilder::new("SELECT COUNT(*) FROM documents WHERE 1 = 1");
         push_filter(&mut query, filter);
-        query.build_query_scalar().fetch_one(&self.pool).await.map_err(|e| from_sqlx("counting records", e))
+        query
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("counting records", e))
     }
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
@@ -256,10 +302,10 @@ impl MetadataStore for SqliteStore {
             while let Some(row) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
                 let record = DocumentRecord::try_from(row.document)?;
                 let sha256 = record.sha256.clone().unwrap_or_default();
-                if current.as_ref().is_some_and(|group| group.sha256 != sha256) {
-                    if let Some(done) = current.take() {
-                        yield done;
-                    }
+                if current.as_ref().is_some_and(|group| group.sha256 != sha256)
+                    && let Some(done) = current.take()
+                {
+                    yield done;
                 }
                 current
                     .get_or_insert_with(|| DuplicateGroup {
@@ -292,12 +338,20 @@ impl MetadataStore for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| from_sqlx("computing stats", e))?;
-        let by_resolver: Vec<(String, i64)> =
-            sqlx::query_as("SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| from_sqlx("computing stats", e))?;
-        Ok(MetadataStats { total_records, total_bytes, unique_sha256, unique_artifacts, duplicate_groups, by_resolver })
+        let by_resolver: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| from_sqlx("computing stats", e))?;
+        Ok(MetadataStats {
+            total_records,
+            total_bytes,
+            unique_sha256,
+            unique_artifacts,
+            duplicate_groups,
+            by_resolver,
+        })
     }
 
     async fn probe(&self) -> BackendHealth {

@@ -6,11 +6,16 @@ use docstokg_catalog::{CatalogError, ErrorKind};
 /// anything else is a bug and `Internal`. `context` says what the store was doing.
 pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
     let kind = match &error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-            ErrorKind::Unavailable
-        }
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => ErrorKind::Unavailable,
         sqlx::Error::WorkerCrashed => ErrorKind::Unavailable,
-        sqlx::Error::Database(db) if db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some() => {
+        sqlx::Error::Database(db)
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some() =>
+        {
             postgres_error_kind(db.code().as_deref())
         }
         sqlx::Error::Database(db) => sqlite_error_kind(db.code().as_deref()),
@@ -30,7 +35,10 @@ pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
 
 /// SQLite result codes 5 (BUSY) and 6 (LOCKED), and their extended forms, are retryable.
 fn sqlite_error_kind(code: Option<&str>) -> ErrorKind {
-    match code.and_then(|code| code.parse::<i32>().ok()).map(|code| code & 0xff) {
+    match code
+        .and_then(|code| code.parse::<i32>().ok())
+        .map(|code| code & 0xff)
+    {
         Some(5 | 6) => ErrorKind::Unavailable,
         _ => ErrorKind::Internal,
     }
@@ -39,9 +47,17 @@ fn sqlite_error_kind(code: Option<&str>) -> ErrorKind {
 /// PostgreSQL SQLSTATE classes 08 (connection exception), 53 (insufficient resources), 57P
 /// (operator intervention: shutdown, restart) and 40001/40P01 (serialization, deadlock) are retryable.
 fn postgres_error_kind(code: Option<&str>) -> ErrorKind {
-    let Some(code) = code else { return ErrorKind::Internal };
-    let retryable = ["08", "53", "57P", "40001", "40P01"].iter().any(|prefix| code.starts_with(prefix));
-    if retryable { ErrorKind::Unavailable } else { ErrorKind::Internal }
+    let Some(code) = code else {
+        return ErrorKind::Internal;
+    };
+    let retryable = ["08", "53", "57P", "40001", "40P01"]
+        .iter()
+        .any(|prefix| code.starts_with(prefix));
+    if retryable {
+        ErrorKind::Unavailable
+    } else {
+        ErrorKind::Internal
+    }
 }
 
 #[cfg(test)]
@@ -61,6 +77,9 @@ mod tests {
 
     #[test]
     fn test_pool_timeout_is_unavailable() {
-        assert_eq!(from_sqlx("x", sqlx::Error::PoolTimedOut).kind, ErrorKind::Unavailable);
+        assert_eq!(
+            from_sqlx("x", sqlx::Error::PoolTimedOut).kind,
+            ErrorKind::Unavailable
+        );
     }
 }

@@ -20,13 +20,21 @@ pub async fn build_provider(config: &Config) -> Result<CatalogProvider> {
         cache_size,
     };
     match &config.provider {
-        ProviderConfig::Development { db_path, cache_size, root_dir } => {
+        ProviderConfig::Development {
+            db_path,
+            cache_size,
+            root_dir,
+        } => {
             let metadata = SqliteStore::open(db_path).await?;
             let blobs = LocalBlobStore::open(root_dir).await?;
-            Ok(CatalogProvider::new(settings(*cache_size), Arc::new(metadata), Arc::new(blobs)))
+            Ok(CatalogProvider::new(
+                settings(*cache_size),
+                Arc::new(metadata),
+                Arc::new(blobs),
+            ))
         }
-        ProviderConfig::Enterprise { .. } => {
-            Err(CatalogError::unavailable("the enterprise provider is not part of this build yet"))
-        }
+        ProviderConfig::Enterprise { .. } => Err(CatalogError::unavailable(
+            "the enterprise provider is not part of this build yet",
+        )),
     }
 }

@@ -1,8 +1,8 @@
 //! Content: uploads stored before their record, and ranged downloads.
 
 use docstokg_catalog::{
-    ByteStream, Catalog, CatalogError, ContentDownload, ContentHeader, ContentInfo, ContentRequest, ContentSelector,
-    ErrorKind, NewDocument, Result,
+    ByteStream, Catalog, CatalogError, ContentDownload, ContentHeader, ContentInfo, ContentRequest,
+    ContentSelector, ErrorKind, NewDocument, Result,
 };
 
 use crate::blob::{BlobExpectation, BlobStore};
@@ -35,12 +35,17 @@ pub async fn open_download(
         ContentSelector::RecordId(id) => {
             let record = catalog.get_record(*id).await?;
             let uri = record.storage_uri.clone().ok_or_else(|| {
-                CatalogError::new(ErrorKind::FailedPrecondition, format!("record {id} has no stored bytes"))
+                CatalogError::new(
+                    ErrorKind::FailedPrecondition,
+                    format!("record {id} has no stored bytes"),
+                )
             })?;
             if !blobs.in_scope(&uri) {
                 return Err(CatalogError::new(
                     ErrorKind::FailedPrecondition,
-                    format!("the bytes of record {id} live outside this provider's storage ({uri})"),
+                    format!(
+                        "the bytes of record {id} live outside this provider's storage ({uri})"
+                    ),
                 ));
             }
             (uri, record.sha256.unwrap_or_default())
@@ -52,10 +57,25 @@ pub async fn open_download(
         .await?
         .ok_or_else(|| CatalogError::not_found(format!("no stored bytes at {storage_uri}")))?;
     if request.offset > total {
-        return Err(CatalogError::invalid("offset", format!("{} is past the end of a {total}-byte object", request.offset)));
+        return Err(CatalogError::invalid(
+            "offset",
+            format!(
+                "{} is past the end of a {total}-byte object",
+                request.offset
+            ),
+        ));
     }
-    let range_bytes = request.length.map_or(total - request.offset, |length| length.min(total - request.offset));
-    let body = blobs.read(&storage_uri, request.offset, Some(range_bytes)).await?;
-    let info = ContentInfo { sha256, total_bytes: total as i64, range_bytes: range_bytes as i64, storage_uri };
+    let range_bytes = request.length.map_or(total - request.offset, |length| {
+        length.min(total - request.offset)
+    });
+    let body = blobs
+        .read(&storage_uri, request.offset, Some(range_bytes))
+        .await?;
+    let info = ContentInfo {
+        sha256,
+        total_bytes: total as i64,
+        range_bytes: range_bytes as i64,
+        storage_uri,
+    };
     Ok(ContentDownload { info, body })
 }

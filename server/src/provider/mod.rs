@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use docstokg_catalog::{
-    Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader, ContentRequest, DocumentRecord,
-    DuplicateGroup, DuplicateQuery, HealthReport, NewDocument, PutOutcome, RecordFilter, RecordStream,
-    RegisterOutcome, Result, VerificationResult, VerifyAllEvent, VerifyAllOptions, validation,
+    Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader, ContentRequest,
+    DocumentRecord, DuplicateGroup, DuplicateQuery, HealthReport, NewDocument, PutOutcome,
+    RecordFilter, RecordStream, RegisterOutcome, Result, VerificationResult, VerifyAllEvent,
+    VerifyAllOptions, validation,
 };
 use futures::stream::BoxStream;
 
@@ -46,9 +47,18 @@ pub struct CatalogProvider {
 
 impl CatalogProvider {
     /// Composes a provider from its two stores.
-    pub fn new(settings: ProviderSettings, metadata: Arc<dyn MetadataStore>, blobs: Arc<dyn BlobStore>) -> Self {
+    pub fn new(
+        settings: ProviderSettings,
+        metadata: Arc<dyn MetadataStore>,
+        blobs: Arc<dyn BlobStore>,
+    ) -> Self {
         let cache = RecordCache::new(settings.cache_size);
-        Self { settings, metadata, blobs, cache }
+        Self {
+            settings,
+            metadata,
+            blobs,
+            cache,
+        }
     }
 
     /// Closes the metadata store's pools.
@@ -66,19 +76,32 @@ impl CatalogProvider {
 impl Catalog for CatalogProvider {
     async fn register_or_get(&self, document: NewDocument) -> Result<RegisterOutcome> {
         let document = validation::new_document(document)?;
-        if let Some(record) = self.cache.get_by_key(&document.artifact_id, &document.source_url, &document.resolver) {
+        if let Some(record) = self.cache.get_by_key(
+            &document.artifact_id,
+            &document.source_url,
+            &document.resolver,
+        ) {
             return Ok(RegisterOutcome::existing(&document, record));
         }
-        self.metadata.register(document).await.map(|outcome| self.remember(outcome))
+        self.metadata
+            .register(document)
+            .await
+            .map(|outcome| self.remember(outcome))
     }
 
-    async fn register_or_get_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
+    async fn register_or_get_batch(
+        &self,
+        documents: Vec<NewDocument>,
+    ) -> Result<Vec<RegisterOutcome>> {
         let documents = validation::batch(documents, self.settings.max_batch)?;
         if documents.is_empty() {
             return Ok(Vec::new());
         }
         let outcomes = self.metadata.register_batch(documents).await?;
-        Ok(outcomes.into_iter().map(|outcome| self.remember(outcome)).collect())
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| self.remember(outcome))
+            .collect())
     }
 
     async fn get_record(&self, id: i64) -> Result<DocumentRecord> {
@@ -86,8 +109,11 @@ impl Catalog for CatalogProvider {
         if let Some(record) = self.cache.get(id) {
             return Ok(record);
         }
-        let record =
-            self.metadata.get(id).await?.ok_or_else(|| CatalogError::not_found(format!("no record with id {id}")))?;
+        let record = self
+            .metadata
+            .get(id)
+            .await?
+            .ok_or_else(|| CatalogError::not_found(format!("no record with id {id}")))?;
         self.cache.insert(&record);
         Ok(record)
     }
@@ -111,8 +137,13 @@ impl Catalog for CatalogProvider {
         Ok(self.metadata.list(validation::filter(filter)?))
     }
 
-    async fn find_duplicates(&self, query: DuplicateQuery) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
-        Ok(self.metadata.duplicates(validation::duplicate_query(query)?))
+    async fn find_duplicates(
+        &self,
+        query: DuplicateQuery,
+    ) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
+        Ok(self
+            .metadata
+            .duplicates(validation::duplicate_query(query)?))
     }
 
     async fn verify(&self, record_id: i64) -> Result<VerificationResult> {
@@ -120,19 +151,39 @@ impl Catalog for CatalogProvider {
         verify::verify_record(self.blobs.as_ref(), &record).await
     }
 
-    async fn verify_all(&self, options: VerifyAllOptions) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
+    async fn verify_all(
+        &self,
+        options: VerifyAllOptions,
+    ) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
         let options = validation::verify_all(options)?;
         let matching_records = self.metadata.count(&options.filter).await?;
         let records = self.metadata.list(options.filter.clone());
-        Ok(verify::verify_stream(self.blobs.clone(), records, options, matching_records))
+        Ok(verify::verify_stream(
+            self.blobs.clone(),
+            records,
+            options,
+            matching_records,
+        ))
     }
 
-    async fn put_content(&self, header: ContentHeader, body: docstokg_catalog::ByteStream) -> Result<PutOutcome> {
+    async fn put_content(
+        &self,
+        header: ContentHeader,
+        body: docstokg_catalog::ByteStream,
+    ) -> Result<PutOutcome> {
         let header = validation::content_header(header)?;
-        let (document, deduplicated) =
-            content::store_upload(self.blobs.as_ref(), header, body, self.settings.max_upload_bytes).await?;
+        let (document, deduplicated) = content::store_upload(
+            self.blobs.as_ref(),
+            header,
+            body,
+            self.settings.max_upload_bytes,
+        )
+        .await?;
         let registration = self.register_or_get(document).await?;
-        Ok(PutOutcome { registration, deduplicated })
+        Ok(PutOutcome {
+            registration,
+            deduplicated,
+        })
     }
 
     async fn get_content(&self, request: ContentRequest) -> Result<ContentDownload> {
@@ -144,7 +195,10 @@ impl Catalog for CatalogProvider {
         let counts = self.metadata.stats().await?;
         let mut details = std::collections::BTreeMap::new();
         details.insert("cache_size".to_owned(), self.cache.capacity().to_string());
-        details.insert("max_batch_size".to_owned(), self.settings.max_batch.to_string());
+        details.insert(
+            "max_batch_size".to_owned(),
+            self.settings.max_batch.to_string(),
+        );
         Ok(CatalogStats {
             provider: self.settings.name.clone(),
             total_records: counts.total_records,

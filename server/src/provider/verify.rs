@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use async_stream::try_stream;
 use docstokg_catalog::{
-    DocumentRecord, ErrorKind, RecordStream, Result, VerificationResult, VerificationStatus, VerifyAllEvent,
-    VerifyAllOptions, VerifySummary,
+    DocumentRecord, ErrorKind, RecordStream, Result, VerificationResult, VerificationStatus,
+    VerifyAllEvent, VerifyAllOptions, VerifySummary,
 };
 use futures::{TryStreamExt, future, stream::BoxStream};
 
 use crate::blob::{BlobStore, hash_stream};
 
 /// Verifies one record against `blobs`. Only URIs inside the store are opened.
-pub async fn verify_record(blobs: &dyn BlobStore, record: &DocumentRecord) -> Result<VerificationResult> {
+pub async fn verify_record(
+    blobs: &dyn BlobStore,
+    record: &DocumentRecord,
+) -> Result<VerificationResult> {
     let result = |status, actual: Option<(String, u64)>, message: String| VerificationResult {
         record_id: record.id,
         status,
@@ -24,19 +27,31 @@ pub async fn verify_record(blobs: &dyn BlobStore, record: &DocumentRecord) -> Re
         message,
     };
     let Some(uri) = record.storage_uri.as_deref() else {
-        return Ok(result(VerificationStatus::Missing, None, "the record has no storage_uri".into()));
+        return Ok(result(
+            VerificationStatus::Missing,
+            None,
+            "the record has no storage_uri".into(),
+        ));
     };
     if !blobs.in_scope(uri) {
         let message = format!("{uri} is outside this provider's storage; it was not opened");
         return Ok(result(VerificationStatus::OutOfScope, None, message));
     }
     let Some(expected) = record.sha256.as_deref() else {
-        return Ok(result(VerificationStatus::NoHash, None, "the record has no sha256 to compare with".into()));
+        return Ok(result(
+            VerificationStatus::NoHash,
+            None,
+            "the record has no sha256 to compare with".into(),
+        ));
     };
     let body = match blobs.read(uri, 0, None).await {
         Ok(body) => body,
         Err(error) if error.kind == ErrorKind::NotFound => {
-            return Ok(result(VerificationStatus::Missing, None, format!("no stored object at {uri}")));
+            return Ok(result(
+                VerificationStatus::Missing,
+                None,
+                format!("no stored object at {uri}"),
+            ));
         }
         Err(error) if error.kind == ErrorKind::FailedPrecondition => {
             return Ok(result(VerificationStatus::OutOfScope, None, error.message));
@@ -46,9 +61,15 @@ pub async fn verify_record(blobs: &dyn BlobStore, record: &DocumentRecord) -> Re
     let (sha256, bytes) = hash_stream(body).await?;
     let matches = sha256 == expected && bytes as i64 == record.bytes;
     let (status, message) = if matches {
-        (VerificationStatus::Verified, "stored bytes match the record".to_owned())
+        (
+            VerificationStatus::Verified,
+            "stored bytes match the record".to_owned(),
+        )
     } else {
-        (VerificationStatus::Mismatch, format!("stored bytes hash to {sha256} ({bytes} bytes)"))
+        (
+            VerificationStatus::Mismatch,
+            format!("stored bytes hash to {sha256} ({bytes} bytes)"),
+        )
     };
     Ok(result(status, Some((sha256, bytes)), message))
 }
