@@ -67,7 +67,6 @@ impl ConfigArgs {
 
 #[tokio::main]
 #[allow(clippy::print_stdout)] // `config` prints the configuration: the command's output.
-
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

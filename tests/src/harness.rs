@@ -1,7 +1,11 @@
 //! Subjects under test: a provider in-process, or the same provider served over a real gRPC
 //! connection on loopback and reached through `CatalogClient`.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use docstokg_catalog::Catalog;
 use docstokg_catalog_client::CatalogClient;
@@ -66,48 +70,80 @@ pub fn config_from(env: &[(&str, String)]) -> Config {
     config
 }
 
-/// The development provider on a fresh temporary directory.
-pub async fn development_provider() -> (tempfile::TempDir, Config, Arc<CatalogProvider>) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = config_from(&[
-        (
-            "DOCSTOKG_DEV_DB_PATH",
-            dir.path().join("catalog.sqlite").display().to_string(),
-        ),
-        (
-            "DOCSTOKG_STORAGE_ROOT",
-            dir.path().join("blobs").display().to_string(),
-        ),
-    ]);
-    let provider = Arc::new(
-        build_provider(&config)
-            .await
-            .expect("development provider opens"),
-    );
-    (dir, config, provider)
+/// Configuration of the development provider in `dir`.
+pub fn development_env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("DOCSTOKG_DEV_DB_PATH", dir.join("catalog.sqlite").display().to_string()),
+        ("DOCSTOKG_STORAGE_ROOT", dir.join("blobs").display().to_string()),
+    ]
 }
 
-/// The development provider, called in-process.
-pub async fn development_in_process() -> Option<Subject> {
-    let (dir, _config, provider) = development_provider().await;
-    Some(Subject {
-        catalog: provider,
-        storage_root: Some(dir.path().join("blobs")),
-        endpoint: None,
-        _guards: vec![Box::new(dir)],
-    })
+/// Configuration of the enterprise provider on a fresh test database, blobs in `dir`; `None`
+/// (after a loud SKIPPED) without PostgreSQL.
+pub async fn enterprise_env(dir: &Path) -> Option<Vec<(&'static str, String)>> {
+    let url = crate::postgres::fresh_database("enterprise provider").await?;
+    Some(vec![
+        ("DOCSTOKG_CATALOG_PROVIDER", "enterprise".to_owned()),
+        ("DOCSTOKG_POSTGRES_URL", url),
+        ("DOCSTOKG_POOL_SIZE", "2".to_owned()),
+        ("DOCSTOKG_MAX_OVERFLOW", "8".to_owned()),
+        ("DOCSTOKG_STORAGE_ROOT", dir.join("blobs").display().to_string()),
+    ])
 }
 
-/// The development provider behind a real gRPC server on loopback, called through `CatalogClient`.
-pub async fn development_over_grpc() -> Option<Subject> {
-    let (dir, config, provider) = development_provider().await;
+/// Opens the provider that `env` configures.
+pub async fn open_provider(env: &[(&str, String)]) -> (Config, Arc<CatalogProvider>) {
+    let config = config_from(env);
+    let provider = Arc::new(build_provider(&config).await.expect("provider opens"));
+    (config, provider)
+}
+
+async fn in_process(dir: tempfile::TempDir, env: Vec<(&'static str, String)>) -> Subject {
+    let (_config, provider) = open_provider(&env).await;
+    Subject { catalog: provider, storage_root: Some(dir.path().join("blobs")), endpoint: None, _guards: vec![Box::new(dir)] }
+}
+
+async fn over_grpc(dir: tempfile::TempDir, env: Vec<(&'static str, String)>) -> Subject {
+    let (config, provider) = open_provider(&env).await;
     let served = serve_in_background(provider, &config).await;
-    Some(Subject {
+    Subject {
         catalog: Arc::new(served.client.clone()),
         storage_root: Some(dir.path().join("blobs")),
         endpoint: Some(served.endpoint.clone()),
         _guards: vec![Box::new(served), Box::new(dir)],
-    })
+    }
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// The development provider, called in-process.
+pub async fn development_in_process() -> Option<Subject> {
+    let dir = temp_dir();
+    let env = development_env(dir.path());
+    Some(in_process(dir, env).await)
+}
+
+/// The development provider behind a real gRPC server on loopback, called through `CatalogClient`.
+pub async fn development_over_grpc() -> Option<Subject> {
+    let dir = temp_dir();
+    let env = development_env(dir.path());
+    Some(over_grpc(dir, env).await)
+}
+
+/// The enterprise provider (PostgreSQL + local disk), called in-process.
+pub async fn enterprise_in_process() -> Option<Subject> {
+    let dir = temp_dir();
+    let env = enterprise_env(dir.path()).await?;
+    Some(in_process(dir, env).await)
+}
+
+/// The enterprise provider behind a real gRPC server on loopback.
+pub async fn enterprise_over_grpc() -> Option<Subject> {
+    let dir = temp_dir();
+    let env = enterprise_env(dir.path()).await?;
+    Some(over_grpc(dir, env).await)
 }
 
 /// A gRPC server running in this process; dropping it shuts the server down.

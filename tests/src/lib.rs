@@ -4,5 +4,6 @@
 pub mod conformance;
 pub mod data;
 pub mod harness;
+pub mod postgres;
 pub mod process;
 pub mod services;

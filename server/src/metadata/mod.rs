@@ -1,5 +1,6 @@
 //! Metadata stores: where records live. One trait, one file per database.
 
+pub mod postgres;
 mod row;
 pub mod sqlite;
 mod sqlx_error;
@@ -11,6 +12,7 @@ use docstokg_catalog::{
 };
 use futures::stream::BoxStream;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 /// Which records a lookup returns.

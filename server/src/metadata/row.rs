@@ -52,3 +52,17 @@ pub fn from_micros(micros: i64) -> Result<DateTime<Utc>> {
 pub fn now_micros() -> i64 {
     Utc::now().timestamp_micros()
 }
+
+/// The SHA-256 of a record's key: its three fields joined by NUL, which validation forbids inside
+/// a field, so distinct keys have distinct inputs.
+pub fn key_sha256(artifact_id: &str, source_url: &str, resolver: &str) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for (index, part) in [artifact_id, source_url, resolver].into_iter().enumerate() {
+        if index > 0 {
+            hasher.update([0u8]);
+        }
+        hasher.update(part.as_bytes());
+    }
+    hasher.finalize().to_vec()
+}

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use docstokg_catalog::{CatalogError, Result};
+use docstokg_catalog::Result;
 
 use super::{CatalogProvider, ProviderSettings};
 use crate::{
     blob::LocalBlobStore,
     config::{Config, ProviderConfig},
-    metadata::SqliteStore,
+    metadata::{PostgresStore, SqliteStore},
 };
 
 /// Opens the stores the configuration names and composes them into a provider.
@@ -33,8 +33,16 @@ pub async fn build_provider(config: &Config) -> Result<CatalogProvider> {
                 Arc::new(blobs),
             ))
         }
-        ProviderConfig::Enterprise { .. } => Err(CatalogError::unavailable(
-            "the enterprise provider is not part of this build yet",
-        )),
+        ProviderConfig::Enterprise {
+            connection_url,
+            pool_size,
+            max_overflow,
+            root_dir,
+            cache_size,
+        } => {
+            let metadata = PostgresStore::open(connection_url, *pool_size, *max_overflow).await?;
+            let blobs = LocalBlobStore::open(root_dir).await?;
+            Ok(CatalogProvider::new(settings(*cache_size), Arc::new(metadata), Arc::new(blobs)))
+        }
     }
 }
