@@ -536,7 +536,13 @@ pub async fn invalid_batch_registers_nothing(s: &Subject) {
 
 /// Fields at their length limits (512-byte ids, 8 KiB URLs) register, idempotently.
 pub async fn longest_allowed_fields_are_accepted(s: &Subject) {
-    let long_url = format!("https://x/{}", pseudo_random_bytes(8 * 1024 - 10, 3).iter().map(|b| char::from(b'a' + b % 26)).collect::<String>());
+    let long_url = format!(
+        "https://x/{}",
+        pseudo_random_bytes(8 * 1024 - 10, 3)
+            .iter()
+            .map(|b| char::from(b'a' + b % 26))
+            .collect::<String>()
+    );
     assert_eq!(long_url.len(), 8 * 1024);
     let document = NewDocument {
         run_id: Some("r".repeat(512)),
@@ -544,13 +550,30 @@ pub async fn longest_allowed_fields_are_accepted(s: &Subject) {
         storage_uri: Some(format!("s3://bucket/{}", "k".repeat(8 * 1024 - 12))),
         ..doc(&"a".repeat(512), &long_url, &"z".repeat(512))
     };
-    let first = s.catalog.register_or_get(document.clone()).await.expect("longest fields register");
-    let second = s.catalog.register_or_get(document.clone()).await.expect("again");
+    let first = s
+        .catalog
+        .register_or_get(document.clone())
+        .await
+        .expect("longest fields register");
+    let second = s
+        .catalog
+        .register_or_get(document.clone())
+        .await
+        .expect("again");
     assert!(first.created && !second.created);
     assert_eq!(first.record.id, second.record.id);
     assert_eq!(first.record.source_url, long_url);
-    let other_url = NewDocument { source_url: format!("{}b", &long_url[..long_url.len() - 1]), ..document };
-    assert!(s.catalog.register_or_get(other_url).await.expect("other url").created);
+    let other_url = NewDocument {
+        source_url: format!("{}b", &long_url[..long_url.len() - 1]),
+        ..document
+    };
+    assert!(
+        s.catalog
+            .register_or_get(other_url)
+            .await
+            .expect("other url")
+            .created
+    );
 }
 
 /// An id that does not exist is NOT_FOUND for every call that takes one.

@@ -73,8 +73,14 @@ pub fn config_from(env: &[(&str, String)]) -> Config {
 /// Configuration of the development provider in `dir`.
 pub fn development_env(dir: &Path) -> Vec<(&'static str, String)> {
     vec![
-        ("DOCSTOKG_DEV_DB_PATH", dir.join("catalog.sqlite").display().to_string()),
-        ("DOCSTOKG_STORAGE_ROOT", dir.join("blobs").display().to_string()),
+        (
+            "DOCSTOKG_DEV_DB_PATH",
+            dir.join("catalog.sqlite").display().to_string(),
+        ),
+        (
+            "DOCSTOKG_STORAGE_ROOT",
+            dir.join("blobs").display().to_string(),
+        ),
     ]
 }
 
@@ -87,7 +93,10 @@ pub async fn enterprise_env(dir: &Path) -> Option<Vec<(&'static str, String)>> {
         ("DOCSTOKG_POSTGRES_URL", url),
         ("DOCSTOKG_POOL_SIZE", "2".to_owned()),
         ("DOCSTOKG_MAX_OVERFLOW", "8".to_owned()),
-        ("DOCSTOKG_STORAGE_ROOT", dir.join("blobs").display().to_string()),
+        (
+            "DOCSTOKG_STORAGE_ROOT",
+            dir.join("blobs").display().to_string(),
+        ),
     ])
 }
 
@@ -100,7 +109,12 @@ pub async fn open_provider(env: &[(&str, String)]) -> (Config, Arc<CatalogProvid
 
 async fn in_process(dir: tempfile::TempDir, env: Vec<(&'static str, String)>) -> Subject {
     let (_config, provider) = open_provider(&env).await;
-    Subject { catalog: provider, storage_root: Some(dir.path().join("blobs")), endpoint: None, _guards: vec![Box::new(dir)] }
+    Subject {
+        catalog: provider,
+        storage_root: Some(dir.path().join("blobs")),
+        endpoint: None,
+        _guards: vec![Box::new(dir)],
+    }
 }
 
 async fn over_grpc(dir: tempfile::TempDir, env: Vec<(&'static str, String)>) -> Subject {

@@ -13,21 +13,37 @@ use crate::{process::free_port, services};
 /// A new, empty database in the test cluster, or `None` (after a loud SKIPPED) without one.
 pub async fn fresh_database(test: &str) -> Option<String> {
     let Ok(admin_url) = std::env::var("DOCSTOKG_TEST_POSTGRES_URL") else {
-        services::skip(test, "no PostgreSQL (set DOCSTOKG_TEST_POSTGRES_URL; scripts/test starts one)");
+        services::skip(
+            test,
+            "no PostgreSQL (set DOCSTOKG_TEST_POSTGRES_URL; scripts/test starts one)",
+        );
         return None;
     };
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    let name = format!("catalog_test_{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-    let admin = sqlx::PgPool::connect(&admin_url).await.expect("connect to the test cluster");
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.expect("create a test database");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let name = format!(
+        "catalog_test_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("connect to the test cluster");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
     admin.close().await;
     Some(replace_database(&admin_url, &name))
 }
 
 /// `url` with its database name replaced by `name`.
 pub fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let authority_end = base.find("://").map_or(0, |i| i + 3);
     let base = match base[authority_end..].find('/') {
         Some(slash) => &base[..authority_end + slash],
@@ -65,7 +81,10 @@ pub struct PgCluster {
 }
 
 fn as_postgres_user(program: &Path) -> Command {
-    let root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.starts_with(b"0\n"));
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.starts_with(b"0\n"));
     if root {
         let mut command = Command::new("runuser");
         command.args(["-u", "postgres", "--"]).arg(program);
@@ -79,19 +98,41 @@ impl PgCluster {
     /// Creates and starts a cluster, or `None` (after a loud SKIPPED) without PostgreSQL binaries.
     pub fn start(test: &str) -> Option<Self> {
         let Some(bindir) = pg_bindir() else {
-            services::skip(test, "PostgreSQL server binaries not found (set DOCSTOKG_TEST_PG_BINDIR)");
+            services::skip(
+                test,
+                "PostgreSQL server binaries not found (set DOCSTOKG_TEST_PG_BINDIR)",
+            );
             return None;
         };
-        let dir = tempfile::Builder::new().prefix("catalog-pg-").tempdir().expect("temp dir");
-        let _ = Command::new("chown").args(["postgres:", &dir.path().display().to_string()]).status();
+        let dir = tempfile::Builder::new()
+            .prefix("catalog-pg-")
+            .tempdir()
+            .expect("temp dir");
+        let _ = Command::new("chown")
+            .args(["postgres:", &dir.path().display().to_string()])
+            .status();
         let data = dir.path().join("data");
         let status = as_postgres_user(&bindir.join("initdb"))
-            .args(["-D", &data.display().to_string(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+            .args([
+                "-D",
+                &data.display().to_string(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ])
             .stdout(std::process::Stdio::null())
             .status()
             .expect("initdb runs");
         assert!(status.success(), "initdb failed");
-        let cluster = Self { bindir, dir, port: free_port() };
+        let cluster = Self {
+            bindir,
+            dir,
+            port: free_port(),
+        };
         cluster.start_server();
         Some(cluster)
     }
@@ -113,9 +154,16 @@ impl PgCluster {
 
     /// Starts the server (again) on the same port and data, and waits until it accepts connections.
     pub fn start_server(&self) {
-        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", self.port, self.dir.path().display());
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
         let log = self.dir.path().join("log").display().to_string();
-        assert!(self.pg_ctl(&["-w", "-t", "30", "-o", &options, "-l", &log, "start"]), "pg_ctl start failed");
+        assert!(
+            self.pg_ctl(&["-w", "-t", "30", "-o", &options, "-l", &log, "start"]),
+            "pg_ctl start failed"
+        );
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
@@ -127,7 +175,10 @@ impl PgCluster {
 
     /// Stops the server (fast mode: connections are cut, as in an outage).
     pub fn stop_server(&self) {
-        assert!(self.pg_ctl(&["-w", "-m", "fast", "stop"]), "pg_ctl stop failed");
+        assert!(
+            self.pg_ctl(&["-w", "-m", "fast", "stop"]),
+            "pg_ctl stop failed"
+        );
     }
 }
 

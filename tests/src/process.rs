@@ -63,7 +63,7 @@ impl ServerProcess {
             command.env(name, value);
         }
         let child = command.spawn().expect("catalog-server starts");
-        let server = Self {
+        let mut server = Self {
             child,
             endpoint: format!("http://{address}"),
             address,
@@ -79,8 +79,11 @@ impl ServerProcess {
             .expect("connect")
     }
 
-    async fn wait_until_serving(&self) {
+    async fn wait_until_serving(&mut self) {
         for _ in 0..200 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("catalog-server exited during start-up with {status}");
+            }
             if let Ok(client) = CatalogClient::connect(self.endpoint.clone()).await
                 && client.health_check("").await.unwrap_or(false)
             {
@@ -89,6 +92,27 @@ impl ServerProcess {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("catalog-server at {} never reported SERVING", self.endpoint);
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Resident memory in KiB (VmRSS).
+    pub fn resident_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS line")
     }
 
     /// Kills the process with SIGKILL: no shutdown code runs.

@@ -6,10 +6,9 @@ use std::time::Duration;
 
 use async_stream::try_stream;
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
 use docstokg_catalog::{
-    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RecordFilter,
-    RecordStream, RegisterOutcome, Result, StorageBackend,
+    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
+    RecordFilter, RecordStream, RegisterOutcome, Result, StorageBackend,
 };
 use futures::stream::BoxStream;
 use sqlx::{
@@ -63,13 +62,14 @@ impl PostgresStore {
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| CatalogError::unavailable(format!("migrating the PostgreSQL database: {e}")))?;
-        Ok(Self { pool, location: redact(connection_url) })
+            .map_err(|e| {
+                CatalogError::unavailable(format!("migrating the PostgreSQL database: {e}"))
+            })?;
+        Ok(Self {
+            pool,
+            location: redact(connection_url),
+        })
     }
-}
-
-fn timestamp(micros: i64) -> Result<DateTime<Utc>> {
-    from_micros(micros)
 }
 
 fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &RecordFilter) {
@@ -80,7 +80,9 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &RecordFilter) {
         query.push(" AND resolver = ").push_bind(resolver.clone());
     }
     if let Some(content_type) = &filter.content_type {
-        query.push(" AND content_type = ").push_bind(content_type.clone());
+        query
+            .push(" AND content_type = ")
+            .push_bind(content_type.clone());
     }
     if let Some(after) = filter.created_after {
         query.push(" AND created_at >= ").push_bind(after);
@@ -111,12 +113,20 @@ fn groups_sql(min_count: i64) -> String {
 #[async_trait]
 impl MetadataStore for PostgresStore {
     fn describe(&self) -> StorageBackend {
-        StorageBackend { role: "metadata".into(), kind: "postgres".into(), location: self.location.clone() }
+        StorageBackend {
+            role: "metadata".into(),
+            kind: "postgres".into(),
+            location: self.location.clone(),
+        }
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let key = key_sha256(&document.artifact_id, &document.source_url, &document.resolver);
-        let now = timestamp(now_micros())?;
+        let key = key_sha256(
+            &document.artifact_id,
+            &document.source_url,
+            &document.resolver,
+        );
+        let now = from_micros(now_micros())?;
         // One round trip: insert, or read the existing row in the same statement.
         let sql = format!(
             "WITH inserted AS ( \
@@ -165,14 +175,21 @@ impl MetadataStore for PostgresStore {
             }
         };
         let record = DocumentRecord::try_from(row)?;
-        Ok(if created { RegisterOutcome::created(record) } else { RegisterOutcome::existing(&document, record) })
+        Ok(if created {
+            RegisterOutcome::created(record)
+        } else {
+            RegisterOutcome::existing(&document, record)
+        })
     }
 
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
-        let keys: Vec<Vec<u8>> =
-            documents.iter().map(|d| key_sha256(&d.artifact_id, &d.source_url, &d.resolver)).collect();
-        let now = timestamp(now_micros())?;
-        let column = |f: fn(&NewDocument) -> Option<String>| documents.iter().map(f).collect::<Vec<_>>();
+        let keys: Vec<Vec<u8>> = documents
+            .iter()
+            .map(|d| key_sha256(&d.artifact_id, &d.source_url, &d.resolver))
+            .collect();
+        let now = from_micros(now_micros())?;
+        let column =
+            |f: fn(&NewDocument) -> Option<String>| documents.iter().map(f).collect::<Vec<_>>();
         // One statement inserts every new key (the first occurrence wins within the batch) ...
         let inserted: Vec<i64> = sqlx::query_scalar(
             "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
@@ -216,10 +233,9 @@ impl MetadataStore for PostgresStore {
             .iter()
             .zip(&keys)
             .map(|(document, key)| {
-                let record = by_key
-                    .get(key)
-                    .cloned()
-                    .ok_or_else(|| CatalogError::internal("a registered batch row could not be read back"))?;
+                let record = by_key.get(key).cloned().ok_or_else(|| {
+                    CatalogError::internal("a registered batch row could not be read back")
+                })?;
                 // The first occurrence of a new key created it; later ones found it.
                 Ok(if newly_created.remove(&record.id) {
                     RegisterOutcome::created(record)
@@ -231,12 +247,14 @@ impl MetadataStore for PostgresStore {
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
-        let row: Option<DocumentRow> =
-            sqlx::query_as(&format!("SELECT {} FROM documents WHERE id = $1", columns("")))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| from_sqlx("reading a record", e))?;
+        let row: Option<DocumentRow> = sqlx::query_as(&format!(
+            "SELECT {} FROM documents WHERE id = $1",
+            columns("")
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(|e| from_sqlx("reading a record", e))?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -260,7 +278,11 @@ impl MetadataStore for PostgresStore {
     async fn count(&self, filter: &RecordFilter) -> Result<i64> {
         let mut query = QueryBuilder::new("SELECT COUNT(*) FROM documents WHERE TRUE");
         push_filter(&mut query, filter);
-        query.build_query_scalar().fetch_one(&self.pool).await.map_err(|e| from_sqlx("counting records", e))
+        query
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("counting records", e))
     }
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
@@ -374,12 +396,20 @@ impl MetadataStore for PostgresStore {
         .fetch_one(&self.pool)
         .await
         .map_err(|e| from_sqlx("computing stats", e))?;
-        let by_resolver: Vec<(String, i64)> =
-            sqlx::query_as("SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(|e| from_sqlx("computing stats", e))?;
-        Ok(MetadataStats { total_records, total_bytes, unique_sha256, unique_artifacts, duplicate_groups, by_resolver })
+        let by_resolver: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| from_sqlx("computing stats", e))?;
+        Ok(MetadataStats {
+            total_records,
+            total_bytes,
+            unique_sha256,
+            unique_artifacts,
+            duplicate_groups,
+            by_resolver,
+        })
     }
 
     async fn probe(&self) -> BackendHealth {

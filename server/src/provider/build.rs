@@ -42,7 +42,11 @@ pub async fn build_provider(config: &Config) -> Result<CatalogProvider> {
         } => {
             let metadata = PostgresStore::open(connection_url, *pool_size, *max_overflow).await?;
             let blobs = LocalBlobStore::open(root_dir).await?;
-            Ok(CatalogProvider::new(settings(*cache_size), Arc::new(metadata), Arc::new(blobs)))
+            Ok(CatalogProvider::new(
+                settings(*cache_size),
+                Arc::new(metadata),
+                Arc::new(blobs),
+            ))
         }
     }
 }

@@ -1,0 +1,289 @@
+//! The enterprise provider's promises that only real processes on a real PostgreSQL show: many
+//! servers on one database, bounded memory on long streams, no leaked connections, and riding out
+//! a database outage.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use docstokg_catalog::{Catalog, DuplicateQuery, ErrorKind};
+use docstokg_catalog_tests::{
+    data::doc,
+    postgres::{PgCluster, fresh_database},
+    process::ServerProcess,
+};
+use futures::{StreamExt, TryStreamExt, future::join_all};
+use tokio::sync::Mutex;
+
+fn enterprise_env(
+    url: &str,
+    dir: &std::path::Path,
+    pool_size: u32,
+    max_overflow: u32,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("DOCSTOKG_CATALOG_PROVIDER", "enterprise".to_owned()),
+        ("DOCSTOKG_POSTGRES_URL", url.to_owned()),
+        ("DOCSTOKG_POOL_SIZE", pool_size.to_string()),
+        ("DOCSTOKG_MAX_OVERFLOW", max_overflow.to_string()),
+        (
+            "DOCSTOKG_STORAGE_ROOT",
+            dir.join("blobs").display().to_string(),
+        ),
+    ]
+}
+
+/// Two servers on one database, 64 clients registering an overlapping key set through both:
+/// one row per key, and every caller of a key got the same id; exactly one caller created it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_two_servers_64_clients_overlapping_keys_one_row_per_key() {
+    let Some(url) = fresh_database("two servers, one database").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = enterprise_env(&url, dir.path(), 4, 16);
+    let servers = [
+        ServerProcess::start(dir.path(), &env).await,
+        ServerProcess::start(dir.path(), &env).await,
+    ];
+    const KEYS: usize = 128;
+    let mut callers = Vec::new();
+    for caller in 0..64 {
+        let client = servers[caller % 2].client().await;
+        callers.push(tokio::spawn(async move {
+            let mut seen = HashMap::new();
+            // Each caller walks the keys from its own starting point, so they collide everywhere.
+            for step in 0..KEYS {
+                let key = (caller * 37 + step) % KEYS;
+                let outcome = client
+                    .register_or_get(doc(&format!("artifact-{key}"), "https://x", "r"))
+                    .await
+                    .expect("register");
+                seen.insert(key, (outcome.record.id, outcome.created));
+            }
+            seen
+        }));
+    }
+    let results: Vec<HashMap<usize, (i64, bool)>> = join_all(callers)
+        .await
+        .into_iter()
+        .map(|r| r.expect("caller"))
+        .collect();
+    for key in 0..KEYS {
+        let ids: std::collections::HashSet<i64> = results.iter().map(|seen| seen[&key].0).collect();
+        assert_eq!(ids.len(), 1, "key {key} got ids {ids:?}");
+        let creators = results.iter().filter(|seen| seen[&key].1).count();
+        assert_eq!(creators, 1, "key {key} was created {creators} times");
+    }
+    let client = servers[0].client().await;
+    assert_eq!(
+        client.stats().await.expect("stats").total_records,
+        KEYS as i64
+    );
+    for server in servers {
+        assert!(server.terminate().await);
+    }
+}
+
+/// Fills the catalog straight through SQL: `records` rows, two per sha256, with long URLs.
+async fn fill(url: &str, records: i64) {
+    let pool = sqlx::PgPool::connect(url).await.expect("connect");
+    sqlx::query(
+        "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, bytes, sha256, created_at, updated_at) \
+         SELECT sha256(convert_to('key-' || g, 'UTF8')), 'artifact-' || g, \
+                'https://example.org/' || repeat('x', 400) || '/' || g, 'unpaywall', 1000, \
+                encode(sha256(convert_to('hash-' || (g / 2), 'UTF8')), 'hex'), now(), now() \
+         FROM generate_series(1, $1) AS g",
+    )
+    .bind(records)
+    .execute(&pool)
+    .await
+    .expect("fill");
+    pool.close().await;
+}
+
+/// FindDuplicates over 200,000 records streams with the server's memory flat, and clients that
+/// cancel mid-stream give their connections back: afterwards `pool_size + 1` calls all succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cancel_frees_connections()
+ {
+    let Some(url) = fresh_database("FindDuplicates over 200k records").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = ServerProcess::start(dir.path(), &enterprise_env(&url, dir.path(), 2, 0)).await;
+    fill(&url, 200_000).await;
+    let client = server.client().await;
+    assert_eq!(client.stats().await.expect("stats").total_records, 200_000);
+    let baseline = server.resident_kib();
+
+    let peak = Arc::new(Mutex::new(baseline));
+    let sampler = {
+        let peak = peak.clone();
+        let pid = server.pid();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    && let Some(kib) = status
+                        .lines()
+                        .find_map(|l| l.strip_prefix("VmRSS:"))
+                        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                {
+                    let mut peak = peak.lock().await;
+                    *peak = (*peak).max(kib);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let query = DuplicateQuery {
+        include_records: true,
+        ..DuplicateQuery::default()
+    };
+    let mut groups = client.find_duplicates(query.clone()).await.expect("stream");
+    let (mut group_count, mut record_count) = (0, 0);
+    while let Some(group) = groups.try_next().await.expect("group") {
+        group_count += 1;
+        record_count += group.records.len();
+    }
+    sampler.abort();
+    let growth_mib = (*peak.lock().await).saturating_sub(baseline) / 1024;
+    assert_eq!(
+        group_count, 99_999,
+        "groups 1..=99999 have two records each"
+    );
+    assert_eq!(record_count, 199_998);
+    // The result is ~100 MiB as records; streaming keeps a page of 500 rows in memory.
+    assert!(
+        growth_mib < 40,
+        "server memory grew by {growth_mib} MiB while streaming"
+    );
+    eprintln!(
+        "FindDuplicates over 200k records: server RSS grew {growth_mib} MiB (baseline {} MiB)",
+        baseline / 1024
+    );
+
+    for _ in 0..3 {
+        let mut stream = client.find_duplicates(query.clone()).await.expect("stream");
+        for _ in 0..10 {
+            stream.next().await.expect("a group").expect("ok");
+        }
+        drop(stream);
+    }
+    let calls = (0..3).map(|_| client.stats());
+    for outcome in join_all(calls).await {
+        assert_eq!(
+            outcome.expect("pool has a free connection").total_records,
+            200_000
+        );
+    }
+    assert!(server.terminate().await);
+}
+
+/// PostgreSQL stops mid-load: the server keeps running, reports NOT_SERVING and answers
+/// UNAVAILABLE; PostgreSQL returns: SERVING again, registrations succeed, nothing acknowledged lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_postgres_outage_flips_health_and_recovers_without_restart() {
+    let Some(cluster) = PgCluster::start("PostgreSQL outage") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = ServerProcess::start(
+        dir.path(),
+        &enterprise_env(&cluster.url(), dir.path(), 2, 2),
+    )
+    .await;
+    let client = server.client().await;
+
+    let acknowledged: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
+    let writer = {
+        let client = client.clone();
+        let acknowledged = acknowledged.clone();
+        tokio::spawn(async move {
+            let mut errors = Vec::new();
+            for n in 0..100_000 {
+                let artifact = format!("a{n}");
+                match client
+                    .register_or_get(doc(&artifact, "https://x", "r"))
+                    .await
+                {
+                    Ok(outcome) => {
+                        acknowledged
+                            .lock()
+                            .await
+                            .insert(artifact, outcome.record.id);
+                    }
+                    Err(error) => {
+                        errors.push(error.kind);
+                        if errors.len() >= 3 {
+                            return errors;
+                        }
+                    }
+                }
+            }
+            errors
+        })
+    };
+    while acknowledged.lock().await.len() < 100 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cluster.stop_server();
+    let errors = tokio::time::timeout(Duration::from_secs(60), writer)
+        .await
+        .expect("writer notices")
+        .expect("writer");
+    assert!(
+        errors.iter().all(|kind| *kind == ErrorKind::Unavailable),
+        "errors during the outage: {errors:?}"
+    );
+
+    let mut not_serving = false;
+    for _ in 0..50 {
+        if !client
+            .health_check("")
+            .await
+            .expect("health answers during the outage")
+        {
+            not_serving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(not_serving, "health never flipped to NOT_SERVING");
+    assert!(
+        !client
+            .health_check("docstokg.catalog.v1.CatalogService")
+            .await
+            .expect("health")
+    );
+    assert_eq!(
+        client.stats().await.expect_err("database down").kind,
+        ErrorKind::Unavailable
+    );
+    assert!(server.is_running(), "the server must survive the outage");
+
+    cluster.start_server();
+    let mut serving = false;
+    for _ in 0..100 {
+        if client.health_check("").await.unwrap_or(false) {
+            serving = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(serving, "health never returned to SERVING");
+    let after = client
+        .register_or_get(doc("after-outage", "https://x", "r"))
+        .await
+        .expect("registers again");
+    assert!(after.created);
+    for (artifact, id) in acknowledged.lock().await.iter() {
+        assert_eq!(
+            &client
+                .get_record(*id)
+                .await
+                .expect("acknowledged record kept")
+                .artifact_id,
+            artifact
+        );
+    }
+    assert!(server.terminate().await);
+}
