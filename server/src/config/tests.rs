@@ -111,3 +111,18 @@ fn test_render_redacts_the_database_password() {
     );
     assert!(rendered.contains("env DOCSTOKG_POSTGRES_URL"), "{rendered}");
 }
+
+#[test]
+fn test_example_configs_in_deploy_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/config");
+    let config =
+        load(Some(&dir.join("development.yaml")), env_of(&[]), &[]).expect("development.yaml");
+    assert_eq!(config.provider.name(), "development");
+    let env = env_of(&[("DOCSTOKG_POSTGRES_URL", "postgresql://catalog@db/catalog")]);
+    let config = load(Some(&dir.join("enterprise.yaml")), env, &[]).expect("enterprise.yaml");
+    assert_eq!(config.provider.name(), "enterprise");
+    assert_eq!(
+        config.server.auth_token_file,
+        Some(PathBuf::from("/etc/docstokg/token"))
+    );
+}
