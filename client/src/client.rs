@@ -28,7 +28,6 @@ pub(crate) type RpcClient = CatalogServiceClient<InterceptedService<Channel, Bea
 pub struct CatalogClient {
     rpc: RpcClient,
     channel: Channel,
-    auth: BearerAuth,
     endpoint: String,
     request_timeout: Option<Duration>,
 }
@@ -79,12 +78,11 @@ impl CatalogClient {
 
     fn build(channel: Channel, endpoint: String, options: ClientOptions) -> Result<Self> {
         let auth = BearerAuth::new(options.token.as_deref())?;
-        let rpc = CatalogServiceClient::with_interceptor(channel.clone(), auth.clone())
+        let rpc = CatalogServiceClient::with_interceptor(channel.clone(), auth)
             .max_decoding_message_size(MAX_DECODING_MESSAGE_BYTES);
         Ok(Self {
             rpc,
             channel,
-            auth,
             endpoint,
             request_timeout: options.request_timeout,
         })
@@ -114,11 +112,6 @@ impl CatalogClient {
     /// A handle on the generated client for one call.
     pub(crate) fn rpc(&self) -> RpcClient {
         self.rpc.clone()
-    }
-
-    /// The authenticated channel, for calls made without the generated client.
-    pub(crate) fn service(&self) -> InterceptedService<Channel, BearerAuth> {
-        InterceptedService::new(self.channel.clone(), self.auth.clone())
     }
 
     /// A unary request, with the configured deadline.

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use docstokg_catalog::{
     Catalog, CatalogError, ContentRequest, ContentSelector, DuplicateQuery, ErrorKind, NewDocument,
     RecordFilter, VerifyAllOptions, proto, validation,
@@ -62,8 +61,10 @@ fn records(list: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::DocumentRe
     list.into_iter().map(Into::into).collect()
 }
 
-/// Splits an upload stream into its header and a stream of chunks; a missing or repeated header
-/// is INVALID_ARGUMENT, and a client that goes away ends the chunks with an error.
+/// Splits an upload stream into its header and a stream of chunks. A missing or repeated header
+/// is INVALID_ARGUMENT. The chunks end cleanly only at the `finish` message: tonic reports a
+/// client's cancellation as a clean end of the request stream, so an end without `finish` is an
+/// interrupted upload and fails the stream, and nothing is stored.
 async fn split_upload(
     mut messages: Streaming<proto::PutContentRequest>,
 ) -> Result<(proto::PutContentHeader, docstokg_catalog::ByteStream), Status> {
@@ -79,25 +80,26 @@ async fn split_upload(
             )));
         }
     };
-    let chunks = messages
-        .map_err(|status| {
-            CatalogError::new(
-                ErrorKind::Cancelled,
-                format!("the upload was interrupted: {}", status.message()),
-            )
-        })
-        .and_then(|message| async move {
-            match message.part {
-                Some(Part::Chunk(chunk)) => Ok(chunk),
-                Some(Part::Header(_)) => Err(CatalogError::invalid(
-                    "header",
-                    "an upload has exactly one header",
-                )),
-                None => Ok(Bytes::new()),
+    let chunks = async_stream::try_stream! {
+        loop {
+            let message = messages.message().await.map_err(|status| {
+                CatalogError::new(ErrorKind::Cancelled, format!("the upload was interrupted: {}", status.message()))
+            })?;
+            match message.and_then(|m| m.part) {
+                Some(Part::Chunk(chunk)) => yield chunk,
+                Some(Part::Finish(_)) => break,
+                Some(Part::Header(_)) => Err(CatalogError::invalid("header", "an upload has exactly one header"))?,
+                None => Err(CatalogError::invalid(
+                    "finish",
+                    "the upload ended without its finish message (or the client went away); nothing was stored",
+                ))?,
             }
-        })
-        .boxed();
-    Ok((header, chunks))
+        }
+        if messages.message().await.ok().flatten().is_some() {
+            Err(CatalogError::invalid("finish", "no message may follow finish"))?;
+        }
+    };
+    Ok((header, Box::pin(chunks)))
 }
 
 #[tonic::async_trait]

@@ -779,12 +779,9 @@ pub async fn put_content_round_trips_and_deduplicates(s: &Subject) {
     assert!(again.registration.created);
     assert_eq!(again.registration.record.storage_uri, record.storage_uri);
     assert_eq!(
-        s.stored_files(),
-        if s.storage_root.is_some() {
-            (1, 0)
-        } else {
-            (0, 0)
-        }
+        s.stored_objects().await,
+        (1, 0),
+        "one stored object, nothing left over"
     );
     let (_, by_hash) = download(s, ContentSelector::Sha256(hash), 0, None).await;
     assert!(by_hash == data);
@@ -817,7 +814,11 @@ pub async fn get_content_returns_a_range(s: &Subject) {
 }
 
 async fn assert_nothing_stored(s: &Subject) {
-    assert_eq!(s.stored_files(), (0, 0), "no blob and no temporary file");
+    assert_eq!(
+        s.stored_objects().await,
+        (0, 0),
+        "no blob, no temporary file, no incomplete upload"
+    );
     assert_eq!(
         s.catalog.stats().await.expect("stats").total_records,
         0,
@@ -872,7 +873,7 @@ pub async fn interrupted_upload_leaves_nothing(s: &Subject) {
     assert!(result.is_err(), "an interrupted upload must fail");
     // The server notices a client that went away asynchronously; give it a moment.
     for _ in 0..50 {
-        if s.stored_files() == (0, 0) {
+        if s.stored_objects().await == (0, 0) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -893,18 +894,12 @@ pub async fn verify_detects_changed_and_missing_bytes(s: &Subject) {
     let verified = s.catalog.verify(record.id).await.expect("verify");
     assert_eq!(verified.status, VerificationStatus::Verified);
     assert_eq!(verified.actual_sha256, record.sha256);
-    let Some(path) = record
-        .storage_uri
-        .as_deref()
-        .and_then(|uri| uri.strip_prefix("file://"))
-    else {
-        return; // Stores other than local disk tamper in their own tests.
-    };
-    std::fs::write(path, b"tampered bytes").expect("tamper");
+    let uri = record.storage_uri.clone().expect("stored");
+    s.overwrite(&uri, b"tampered bytes").await;
     let mismatch = s.catalog.verify(record.id).await.expect("verify");
     assert_eq!(mismatch.status, VerificationStatus::Mismatch);
     assert_ne!(mismatch.actual_sha256, mismatch.expected_sha256);
-    std::fs::remove_file(path).expect("delete");
+    s.delete(&uri).await;
     assert_eq!(
         s.catalog.verify(record.id).await.expect("verify").status,
         VerificationStatus::Missing

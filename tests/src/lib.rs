@@ -6,4 +6,5 @@ pub mod data;
 pub mod harness;
 pub mod postgres;
 pub mod process;
+pub mod s3;
 pub mod services;

@@ -25,7 +25,7 @@ async fn test_health_flips_with_the_blob_store_and_recovers() {
     .await
     .expect("connect");
     assert!(wait_for_health(&client, true).await);
-    let blobs = subject.storage_root.clone().expect("local blobs");
+    let blobs = subject.local_root().expect("local blobs").to_path_buf();
     // Take the blob store away: its write-read probe fails.
     std::fs::rename(&blobs, blobs.with_extension("away")).expect("move the blob root away");
     assert!(

@@ -50,9 +50,9 @@ impl ContentDigest {
         self.bytes
     }
 
-    /// The SHA-256 and size of everything added, once both match what was declared.
-    pub fn finish(self) -> Result<(String, u64)> {
-        let sha256 = hex::encode(self.hasher.finalize());
+    /// The SHA-256 and size of everything added so far, once both match what was declared.
+    pub fn finish(&self) -> Result<(String, u64)> {
+        let sha256 = hex::encode(self.hasher.clone().finalize());
         if let Some(expected) = self.expect.bytes.filter(|expected| *expected != self.bytes) {
             return Err(CatalogError::invalid(
                 "expected_bytes",
@@ -62,7 +62,12 @@ impl ContentDigest {
                 ),
             ));
         }
-        if let Some(expected) = self.expect.sha256.filter(|expected| *expected != sha256) {
+        if let Some(expected) = self
+            .expect
+            .sha256
+            .as_ref()
+            .filter(|expected| **expected != sha256)
+        {
             return Err(CatalogError::invalid(
                 "expected_sha256",
                 format!("the uploaded bytes hash to {sha256}, the header declared {expected}"),

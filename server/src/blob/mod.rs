@@ -3,12 +3,14 @@
 
 mod digest;
 pub mod local;
+pub mod s3;
 
 use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
 pub use digest::{ContentDigest, hash_stream};
 pub use local::LocalBlobStore;
+pub use s3::S3BlobStore;
 
 /// What an upload must turn out to be.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +47,11 @@ pub struct StoredBlob {
 pub trait BlobStore: Send + Sync + 'static {
     /// What and where this store is, for Stats.
     fn describe(&self) -> StorageBackend;
+
+    /// Store-specific details for Stats (bucket, region...).
+    fn details(&self) -> std::collections::BTreeMap<String, String> {
+        std::collections::BTreeMap::new()
+    }
 
     /// Streams `body` into the store under its SHA-256, checking it against `expect`.
     async fn put(&self, expect: BlobExpectation, body: ByteStream) -> Result<StoredBlob>;

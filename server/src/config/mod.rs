@@ -46,40 +46,97 @@ impl fmt::Display for Source {
     }
 }
 
-/// The provider to run and its settings.
-#[derive(Debug, Clone)]
-pub enum ProviderConfig {
+/// Which named preset a provider is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderName {
     /// SQLite + local disk.
-    Development {
-        /// SQLite file or `:memory:`.
+    Development,
+    /// PostgreSQL + local disk.
+    Enterprise,
+    /// PostgreSQL + S3.
+    Cloud,
+}
+
+impl ProviderName {
+    /// The name as configured and reported.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Enterprise => "enterprise",
+            Self::Cloud => "cloud",
+        }
+    }
+}
+
+/// Where records live.
+#[derive(Debug, Clone)]
+pub enum MetadataConfig {
+    /// SQLite file or `:memory:`.
+    Sqlite {
+        /// Database path.
         db_path: String,
-        /// LRU cache capacity.
-        cache_size: usize,
-        /// Blob store root.
-        root_dir: PathBuf,
     },
-    /// PostgreSQL pool + local disk.
-    Enterprise {
-        /// PostgreSQL URL (a secret).
+    /// A PostgreSQL pool.
+    Postgres {
+        /// Connection URL (a secret).
         connection_url: String,
         /// Pooled connections.
         pool_size: u32,
         /// Extra connections under load.
         max_overflow: u32,
+    },
+}
+
+/// Settings of an S3 (or S3-compatible) blob store.
+#[derive(Debug, Clone)]
+pub struct S3Config {
+    /// Bucket.
+    pub bucket: String,
+    /// Key prefix.
+    pub prefix: String,
+    /// Region.
+    pub region: String,
+    /// Endpoint of an S3-compatible store.
+    pub endpoint_url: Option<String>,
+    /// Path-style addressing.
+    pub force_path_style: bool,
+    /// Multipart threshold and part size.
+    pub part_bytes: u64,
+    /// Parts uploaded at once.
+    pub parts_in_flight: usize,
+    /// Static credentials (access key id, secret); `None` uses the standard AWS chain.
+    pub credentials: Option<(String, String)>,
+}
+
+/// Where bytes live.
+#[derive(Debug, Clone)]
+pub enum BlobConfig {
+    /// A local directory.
+    Local {
         /// Blob store root.
         root_dir: PathBuf,
-        /// LRU cache capacity.
-        cache_size: usize,
     },
+    /// An S3 bucket.
+    S3(S3Config),
+}
+
+/// The provider to run: a preset name, its two stores, and its cache.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// The preset.
+    pub name: ProviderName,
+    /// The metadata store.
+    pub metadata: MetadataConfig,
+    /// The blob store.
+    pub blobs: BlobConfig,
+    /// LRU cache capacity.
+    pub cache_size: usize,
 }
 
 impl ProviderConfig {
     /// The provider's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::Development { .. } => "development",
-            Self::Enterprise { .. } => "enterprise",
-        }
+        self.name.as_str()
     }
 }
 
@@ -300,35 +357,134 @@ impl Values {
     }
 }
 
-fn resolve(values: BTreeMap<&'static str, (String, Source)>) -> Result<Config, ConfigError> {
-    let v = Values(values);
-    let provider = match v.get("catalog.provider").unwrap_or("development") {
-        "development" | "dev" => ProviderConfig::Development {
-            db_path: v.required("catalog.dev.db_path", "for the development provider")?,
-            cache_size: v.parse("catalog.dev.cache_size")?,
-            root_dir: PathBuf::from(
-                v.required("catalog.dev.root_dir", "for the development provider")?,
-            ),
-        },
-        "enterprise" => ProviderConfig::Enterprise {
-            connection_url: v.required(
-                "catalog.enterprise.connection_url",
-                "for the enterprise provider",
-            )?,
-            pool_size: v.parse("catalog.enterprise.pool_size")?,
-            max_overflow: v.parse("catalog.enterprise.max_overflow")?,
-            root_dir: PathBuf::from(
-                v.required("catalog.enterprise.root_dir", "for the enterprise provider")?,
-            ),
-            cache_size: v.parse("catalog.enterprise.cache_size")?,
-        },
+/// The section (`catalog.<section>`) whose settings a provider reads.
+fn section(name: ProviderName) -> &'static str {
+    match name {
+        ProviderName::Development => "dev",
+        ProviderName::Enterprise => "enterprise",
+        ProviderName::Cloud => "cloud",
+    }
+}
+
+fn resolve_provider(v: &Values) -> Result<ProviderConfig, ConfigError> {
+    let name = match v.get("catalog.provider").unwrap_or("development") {
+        "development" | "dev" => ProviderName::Development,
+        "enterprise" => ProviderName::Enterprise,
+        "cloud" => ProviderName::Cloud,
         other => {
             return Err(ConfigError(format!(
-                "unknown provider {other:?}: expected development or enterprise (DOCSTOKG_CATALOG_PROVIDER or \
-                 catalog.provider)"
+                "unknown provider {other:?}: expected development, enterprise or cloud \
+                 (DOCSTOKG_CATALOG_PROVIDER or catalog.provider)"
             )));
         }
     };
+    let why = format!("for the {} provider", name.as_str());
+    let default_metadata = if name == ProviderName::Development {
+        "sqlite"
+    } else {
+        "postgres"
+    };
+    let metadata = match v.get("catalog.metadata").unwrap_or(default_metadata) {
+        "sqlite" => MetadataConfig::Sqlite {
+            db_path: v.required("catalog.dev.db_path", &why)?,
+        },
+        "postgres" => {
+            let pg = if name == ProviderName::Cloud {
+                "cloud"
+            } else {
+                "enterprise"
+            };
+            MetadataConfig::Postgres {
+                connection_url: v.required(&format!("catalog.{pg}.connection_url"), &why)?,
+                pool_size: v.parse(&format!("catalog.{pg}.pool_size"))?,
+                max_overflow: v.parse(&format!("catalog.{pg}.max_overflow"))?,
+            }
+        }
+        other => {
+            return Err(ConfigError(format!(
+                "unknown metadata store {other:?}: expected sqlite or postgres (DOCSTOKG_METADATA_STORE or \
+                 catalog.metadata)"
+            )));
+        }
+    };
+    let default_blobs = if name == ProviderName::Cloud {
+        "s3"
+    } else {
+        "local"
+    };
+    let blobs = match v.get("catalog.blobs").unwrap_or(default_blobs) {
+        "local" => {
+            let local = if name == ProviderName::Development {
+                "dev"
+            } else {
+                "enterprise"
+            };
+            BlobConfig::Local {
+                root_dir: PathBuf::from(v.required(&format!("catalog.{local}.root_dir"), &why)?),
+            }
+        }
+        "s3" => BlobConfig::S3(resolve_s3(v, &why)?),
+        other => {
+            return Err(ConfigError(format!(
+                "unknown blob store {other:?}: expected local or s3 (DOCSTOKG_BLOB_STORE or catalog.blobs)"
+            )));
+        }
+    };
+    let cache_size = v.parse(&format!("catalog.{}.cache_size", section(name)))?;
+    Ok(ProviderConfig {
+        name,
+        metadata,
+        blobs,
+        cache_size,
+    })
+}
+
+/// Smallest multipart part S3 accepts (except the last part):
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/qfacts.html>.
+const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+
+fn resolve_s3(v: &Values, why: &str) -> Result<S3Config, ConfigError> {
+    let part_bytes: u64 = v.parse("catalog.cloud.multipart_part_bytes")?;
+    if part_bytes < MIN_PART_BYTES {
+        return Err(ConfigError(format!(
+            "catalog.cloud.multipart_part_bytes must be at least {MIN_PART_BYTES} (S3's smallest part): set \
+             DOCSTOKG_S3_PART_BYTES or catalog.cloud.multipart_part_bytes"
+        )));
+    }
+    let credentials = match (
+        v.get("catalog.cloud.access_key_id"),
+        v.get("catalog.cloud.secret_access_key"),
+    ) {
+        (Some(id), Some(secret)) => Some((id.to_owned(), secret.to_owned())),
+        (None, None) => None,
+        _ => {
+            return Err(ConfigError(
+                "set both or neither of AWS_ACCESS_KEY_ID / catalog.cloud.access_key_id and AWS_SECRET_ACCESS_KEY / \
+                 catalog.cloud.secret_access_key"
+                    .to_owned(),
+            ));
+        }
+    };
+    let parts_in_flight: usize = v.parse("catalog.cloud.multipart_parts_in_flight")?;
+    Ok(S3Config {
+        bucket: v.required("catalog.cloud.s3_bucket", why)?,
+        prefix: v
+            .0
+            .get("catalog.cloud.s3_prefix")
+            .map(|(value, _)| value.clone())
+            .unwrap_or_default(),
+        region: v.required("catalog.cloud.aws_region", why)?,
+        endpoint_url: v.get("catalog.cloud.endpoint_url").map(str::to_owned),
+        force_path_style: v.parse("catalog.cloud.force_path_style")?,
+        part_bytes,
+        parts_in_flight: parts_in_flight.max(1),
+        credentials,
+    })
+}
+
+fn resolve(values: BTreeMap<&'static str, (String, Source)>) -> Result<Config, ConfigError> {
+    let v = Values(values);
+    let provider = resolve_provider(&v)?;
     let server = ServerConfig {
         listen: v.parse("server.listen")?,
         auth_token_file: v.get("server.auth_token_file").map(PathBuf::from),

@@ -21,18 +21,14 @@ fn yaml(text: &str) -> tempfile::NamedTempFile {
 fn test_defaults_run_the_development_provider_on_loopback() {
     let config = load(None, env_of(&[]), &[]).expect("defaults load");
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:50051");
-    match config.provider {
-        ProviderConfig::Development {
-            db_path,
-            cache_size,
-            root_dir,
-        } => {
-            assert_eq!(db_path, "catalog-data/catalog.sqlite");
-            assert_eq!(cache_size, 1000);
-            assert_eq!(root_dir, PathBuf::from("catalog-data/blobs"));
-        }
-        other => panic!("unexpected provider {other:?}"),
-    }
+    assert_eq!(config.provider.name, ProviderName::Development);
+    assert_eq!(config.provider.cache_size, 1000);
+    assert!(
+        matches!(&config.provider.metadata, MetadataConfig::Sqlite { db_path } if db_path == "catalog-data/catalog.sqlite")
+    );
+    assert!(
+        matches!(&config.provider.blobs, BlobConfig::Local { root_dir } if root_dir == &PathBuf::from("catalog-data/blobs"))
+    );
 }
 
 #[test]
@@ -51,16 +47,11 @@ fn test_flags_beat_env_beat_file_beat_defaults() {
     )
     .expect("loads");
     assert_eq!(config.server.listen.to_string(), "127.0.0.1:3");
-    let ProviderConfig::Development {
-        db_path,
-        cache_size,
-        ..
-    } = config.provider
-    else {
-        panic!("development")
+    let MetadataConfig::Sqlite { db_path } = config.provider.metadata else {
+        panic!("sqlite")
     };
     assert_eq!(db_path, "from-file.sqlite");
-    assert_eq!(cache_size, 7);
+    assert_eq!(config.provider.cache_size, 7);
 }
 
 #[test]
@@ -124,5 +115,80 @@ fn test_example_configs_in_deploy_load() {
     assert_eq!(
         config.server.auth_token_file,
         Some(PathBuf::from("/etc/docstokg/token"))
+    );
+}
+
+#[test]
+fn test_cloud_provider_reads_the_cloud_section_and_aws_variables() {
+    let env = env_of(&[
+        ("DOCSTOKG_CATALOG_PROVIDER", "cloud"),
+        ("DOCSTOKG_RDS_URL", "postgresql://cat:pw@rds/catalog"),
+        ("DOCSTOKG_S3_BUCKET", "artifacts"),
+        ("DOCSTOKG_S3_PREFIX", "docs/"),
+        ("AWS_ENDPOINT_URL", "http://127.0.0.1:3900"),
+        ("DOCSTOKG_S3_FORCE_PATH_STYLE", "true"),
+        ("AWS_REGION", "garage"),
+    ]);
+    let config = load(None, env, &[]).expect("loads");
+    assert!(
+        matches!(&config.provider.metadata, MetadataConfig::Postgres { connection_url, .. } if connection_url.contains("rds"))
+    );
+    let BlobConfig::S3(s3) = &config.provider.blobs else {
+        panic!("s3")
+    };
+    assert_eq!(
+        (s3.bucket.as_str(), s3.prefix.as_str(), s3.region.as_str()),
+        ("artifacts", "docs/", "garage")
+    );
+    assert_eq!(s3.endpoint_url.as_deref(), Some("http://127.0.0.1:3900"));
+    assert!(s3.force_path_style);
+    assert!(s3.credentials.is_none());
+}
+
+#[test]
+fn test_cloud_without_bucket_names_env_var_and_yaml_key() {
+    let env = env_of(&[
+        ("DOCSTOKG_CATALOG_PROVIDER", "cloud"),
+        ("DOCSTOKG_RDS_URL", "postgresql://rds/catalog"),
+    ]);
+    let error = load(None, env, &[]).expect_err("no bucket");
+    assert!(
+        error.0.contains("DOCSTOKG_S3_BUCKET") && error.0.contains("catalog.cloud.s3_bucket"),
+        "{}",
+        error.0
+    );
+}
+
+#[test]
+fn test_a_mixed_provider_is_configuration_only() {
+    let env = env_of(&[("DOCSTOKG_BLOB_STORE", "s3"), ("DOCSTOKG_S3_BUCKET", "b")]);
+    let config = load(None, env, &[]).expect("sqlite + s3");
+    assert!(matches!(
+        config.provider.metadata,
+        MetadataConfig::Sqlite { .. }
+    ));
+    assert!(matches!(config.provider.blobs, BlobConfig::S3(_)));
+    let env = env_of(&[
+        ("DOCSTOKG_METADATA_STORE", "postgres"),
+        ("DOCSTOKG_POSTGRES_URL", "postgresql://db/c"),
+    ]);
+    let config = load(None, env, &[]).expect("postgres + local disk");
+    assert!(matches!(
+        config.provider.metadata,
+        MetadataConfig::Postgres { .. }
+    ));
+    assert!(matches!(config.provider.blobs, BlobConfig::Local { .. }));
+}
+
+#[test]
+fn test_render_hides_aws_secret() {
+    let env = env_of(&[
+        ("AWS_ACCESS_KEY_ID", "GKexample"),
+        ("AWS_SECRET_ACCESS_KEY", "topsecret"),
+    ]);
+    let rendered = load(None, env, &[]).expect("loads").render();
+    assert!(
+        !rendered.contains("topsecret") && !rendered.contains("GKexample"),
+        "{rendered}"
     );
 }

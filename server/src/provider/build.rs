@@ -1,4 +1,5 @@
-//! The named providers as presets of a metadata store and a blob store.
+//! The named providers as presets of a metadata store and a blob store. A mixed pair (SQLite with
+//! S3, PostgreSQL with local disk) needs no code: the configuration picks each store.
 
 use std::sync::Arc;
 
@@ -6,47 +7,30 @@ use docstokg_catalog::Result;
 
 use super::{CatalogProvider, ProviderSettings};
 use crate::{
-    blob::LocalBlobStore,
-    config::{Config, ProviderConfig},
-    metadata::{PostgresStore, SqliteStore},
+    blob::{BlobStore, LocalBlobStore, S3BlobStore},
+    config::{BlobConfig, Config, MetadataConfig},
+    metadata::{MetadataStore, PostgresStore, SqliteStore},
 };
 
 /// Opens the stores the configuration names and composes them into a provider.
 pub async fn build_provider(config: &Config) -> Result<CatalogProvider> {
-    let settings = |cache_size| ProviderSettings {
-        name: config.provider.name().to_owned(),
-        max_batch: config.server.max_batch_size,
-        max_upload_bytes: config.server.max_upload_bytes,
-        cache_size,
-    };
-    match &config.provider {
-        ProviderConfig::Development {
-            db_path,
-            cache_size,
-            root_dir,
-        } => {
-            let metadata = SqliteStore::open(db_path).await?;
-            let blobs = LocalBlobStore::open(root_dir).await?;
-            Ok(CatalogProvider::new(
-                settings(*cache_size),
-                Arc::new(metadata),
-                Arc::new(blobs),
-            ))
-        }
-        ProviderConfig::Enterprise {
+    let metadata: Arc<dyn MetadataStore> = match &config.provider.metadata {
+        MetadataConfig::Sqlite { db_path } => Arc::new(SqliteStore::open(db_path).await?),
+        MetadataConfig::Postgres {
             connection_url,
             pool_size,
             max_overflow,
-            root_dir,
-            cache_size,
-        } => {
-            let metadata = PostgresStore::open(connection_url, *pool_size, *max_overflow).await?;
-            let blobs = LocalBlobStore::open(root_dir).await?;
-            Ok(CatalogProvider::new(
-                settings(*cache_size),
-                Arc::new(metadata),
-                Arc::new(blobs),
-            ))
-        }
-    }
+        } => Arc::new(PostgresStore::open(connection_url, *pool_size, *max_overflow).await?),
+    };
+    let blobs: Arc<dyn BlobStore> = match &config.provider.blobs {
+        BlobConfig::Local { root_dir } => Arc::new(LocalBlobStore::open(root_dir).await?),
+        BlobConfig::S3(s3) => Arc::new(S3BlobStore::open(s3).await?),
+    };
+    let settings = ProviderSettings {
+        name: config.provider.name().to_owned(),
+        max_batch: config.server.max_batch_size,
+        max_upload_bytes: config.server.max_upload_bytes,
+        cache_size: config.provider.cache_size,
+    };
+    Ok(CatalogProvider::new(settings, metadata, blobs))
 }

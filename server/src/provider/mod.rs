@@ -193,7 +193,7 @@ impl Catalog for CatalogProvider {
 
     async fn stats(&self) -> Result<CatalogStats> {
         let counts = self.metadata.stats().await?;
-        let mut details = std::collections::BTreeMap::new();
+        let mut details = self.blobs.details();
         details.insert("cache_size".to_owned(), self.cache.capacity().to_string());
         details.insert(
             "max_batch_size".to_owned(),

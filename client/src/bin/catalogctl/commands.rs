@@ -16,6 +16,7 @@ use crate::{batch, transfer, verify_all};
 /// Runs the command line; the exit code on success.
 pub async fn run(cli: Cli) -> CliResult<ExitCode> {
     let out = Output { json: cli.json };
+    check_input_file(&cli.command)?;
     let client = connect(&cli).await?;
     match cli.command {
         Command::Register(args) => out.outcome(&client.register_or_get(document(args)).await?)?,
@@ -51,6 +52,27 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Ping { service } => return ping(&client, &service, out).await,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reports a missing input file before connecting, so bad input is exit code 2 even when the
+/// server is down.
+fn check_input_file(command: &Command) -> CliResult<()> {
+    let path = match command {
+        Command::Put(args) => &args.file,
+        Command::RegisterBatch { file } => file,
+        _ => return Ok(()),
+    };
+    match std::fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() => Ok(()),
+        Ok(_) => Err(CliError::usage(format!(
+            "{} is not a regular file",
+            path.display()
+        ))),
+        Err(error) => Err(CliError::usage(format!(
+            "cannot read {}: {error}",
+            path.display()
+        ))),
+    }
 }
 
 /// Connects with the global options.

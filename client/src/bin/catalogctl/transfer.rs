@@ -138,6 +138,8 @@ pub async fn get(client: &CatalogClient, args: GetContentArgs, out: Output) -> C
     };
     let download = client.get_content(request).await?;
     let to_stdout = args.output.as_os_str() == "-";
+    // Only a regular file is removed after a failure, never a device such as /dev/null.
+    let removable = !to_stdout && std::fs::metadata(&args.output).map_or(true, |m| m.is_file());
     let mut sink: Box<dyn AsyncWrite + Unpin + Send> = if to_stdout {
         Box::new(tokio::io::stdout())
     } else {
@@ -169,7 +171,7 @@ pub async fn get(client: &CatalogClient, args: GetContentArgs, out: Output) -> C
         Ok(written) => written,
         Err(error) => {
             bar.abandon();
-            if !to_stdout {
+            if removable {
                 // Best effort: the error that matters is the download's.
                 let _ = tokio::fs::remove_file(&args.output).await;
             }

@@ -1,0 +1,297 @@
+"""Immutable values the client returns, converted from the generated protobuf messages.
+
+Empty optional strings of the wire format (``content_type``, ``sha256``, ``storage_uri``,
+``run_id``) become ``None``; timestamps become timezone-aware UTC ``datetime`` values.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NotRequired, Required, TypedDict
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from ._generated import catalog_pb2 as pb
+
+
+def _optional(value: str) -> str | None:
+    return value or None
+
+
+def _utc(timestamp: Timestamp) -> datetime:
+    return timestamp.ToDatetime(tzinfo=UTC)
+
+
+class NewDocument(TypedDict, total=False):
+    """The fields of a document to register (keyword arguments of ``register_or_get``)."""
+
+    artifact_id: Required[str]
+    source_url: Required[str]
+    resolver: Required[str]
+    content_type: NotRequired[str | None]
+    bytes: NotRequired[int]
+    sha256: NotRequired[str | None]
+    storage_uri: NotRequired[str | None]
+    run_id: NotRequired[str | None]
+
+
+class RecordFilter(TypedDict, total=False):
+    """Filters of ``list_records`` and ``verify_all``; each one left out matches everything."""
+
+    run_id: str
+    resolver: str
+    content_type: str
+    created_after: datetime
+    created_before: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """One registered document. Records are immutable once created."""
+
+    id: int
+    artifact_id: str
+    source_url: str
+    resolver: str
+    content_type: str | None
+    bytes: int
+    sha256: str | None
+    storage_uri: str | None
+    created_at: datetime
+    updated_at: datetime
+    run_id: str | None
+
+    @classmethod
+    def from_proto(cls, message: pb.DocumentRecord) -> DocumentRecord:
+        """Converts a ``docstokg.catalog.v1.DocumentRecord``."""
+        return cls(
+            id=message.id,
+            artifact_id=message.artifact_id,
+            source_url=message.source_url,
+            resolver=message.resolver,
+            content_type=_optional(message.content_type),
+            bytes=message.bytes,
+            sha256=_optional(message.sha256),
+            storage_uri=_optional(message.storage_uri),
+            created_at=_utc(message.created_at),
+            updated_at=_utc(message.updated_at),
+            run_id=_optional(message.run_id),
+        )
+
+
+def _records(messages: Iterable[pb.DocumentRecord]) -> tuple[DocumentRecord, ...]:
+    return tuple(DocumentRecord.from_proto(m) for m in messages)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterOutcome:
+    """The stored record, whether this call created it, and which request fields differ."""
+
+    record: DocumentRecord
+    created: bool
+    differing_fields: tuple[str, ...]
+
+    @classmethod
+    def from_proto(cls, message: pb.RegisterOrGetResponse) -> RegisterOutcome:
+        """Converts a ``RegisterOrGetResponse``."""
+        return cls(
+            record=DocumentRecord.from_proto(message.record),
+            created=message.created,
+            differing_fields=tuple(message.differing_fields),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PutOutcome:
+    """The record an upload registered; ``deduplicated`` when the bytes were already stored."""
+
+    record: DocumentRecord
+    created: bool
+    differing_fields: tuple[str, ...]
+    deduplicated: bool
+
+    @classmethod
+    def from_proto(cls, message: pb.PutContentResponse) -> PutOutcome:
+        """Converts a ``PutContentResponse``."""
+        return cls(
+            record=DocumentRecord.from_proto(message.record),
+            created=message.created,
+            differing_fields=tuple(message.differing_fields),
+            deduplicated=message.deduplicated,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateGroup:
+    """Records sharing one sha256; ``records`` is empty unless they were requested."""
+
+    sha256: str
+    count: int
+    total_bytes: int
+    records: tuple[DocumentRecord, ...]
+
+    @classmethod
+    def from_proto(cls, message: pb.FindDuplicatesResponse) -> DuplicateGroup:
+        """Converts a ``FindDuplicatesResponse``."""
+        return cls(message.sha256, message.count, message.total_bytes, _records(message.records))
+
+
+class VerificationStatus(enum.Enum):
+    """Outcome of verifying one record (values are the wire numbers)."""
+
+    UNSPECIFIED = 0
+    VERIFIED = 1
+    MISMATCH = 2
+    MISSING = 3
+    NO_HASH = 4
+    OUT_OF_SCOPE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationResult:
+    """Expected and actual hash and size of one record's stored bytes."""
+
+    record_id: int
+    status: VerificationStatus
+    expected_sha256: str | None
+    actual_sha256: str | None
+    expected_bytes: int
+    actual_bytes: int
+    storage_uri: str | None
+    message: str
+
+    @classmethod
+    def from_proto(cls, message: pb.VerificationResult) -> VerificationResult:
+        """Converts a ``VerificationResult``."""
+        return cls(
+            record_id=message.record_id,
+            status=VerificationStatus(message.status),
+            expected_sha256=_optional(message.expected_sha256),
+            actual_sha256=_optional(message.actual_sha256),
+            expected_bytes=message.expected_bytes,
+            actual_bytes=message.actual_bytes,
+            storage_uri=_optional(message.storage_uri),
+            message=message.message,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VerifySummary:
+    """Totals of a ``verify_all`` run."""
+
+    checked: int
+    verified: int
+    mismatched: int
+    missing: int
+    no_hash: int
+    out_of_scope: int
+    skipped: int
+
+    @classmethod
+    def from_proto(cls, message: pb.VerifySummary) -> VerifySummary:
+        """Converts a ``VerifySummary``."""
+        return cls(
+            checked=message.checked,
+            verified=message.verified,
+            mismatched=message.mismatched,
+            missing=message.missing,
+            no_hash=message.no_hash,
+            out_of_scope=message.out_of_scope,
+            skipped=message.skipped,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContentInfo:
+    """What ``get_content`` wrote: the whole object's hash and size, and the range's size."""
+
+    sha256: str
+    total_bytes: int
+    range_bytes: int
+    storage_uri: str
+
+    @classmethod
+    def from_proto(cls, message: pb.ContentInfo) -> ContentInfo:
+        """Converts a ``ContentInfo``."""
+        return cls(message.sha256, message.total_bytes, message.range_bytes, message.storage_uri)
+
+
+@dataclass(frozen=True, slots=True)
+class StorageBackend:
+    """One storage backend: role ("metadata" or "blobs"), kind and location."""
+
+    role: str
+    kind: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Counts and sizes of the catalog and its storage backends."""
+
+    provider: str
+    total_records: int
+    total_bytes: int
+    unique_sha256: int
+    unique_artifacts: int
+    duplicate_groups: int
+    by_resolver: dict[str, int]
+    storage_backends: tuple[StorageBackend, ...]
+    details: dict[str, str]
+
+    @classmethod
+    def from_proto(cls, message: pb.StatsResponse) -> Stats:
+        """Converts a ``StatsResponse``."""
+        return cls(
+            provider=message.provider,
+            total_records=message.total_records,
+            total_bytes=message.total_bytes,
+            unique_sha256=message.unique_sha256,
+            unique_artifacts=message.unique_artifacts,
+            duplicate_groups=message.duplicate_groups,
+            by_resolver=dict(message.by_resolver),
+            storage_backends=tuple(
+                StorageBackend(b.role, b.kind, b.location) for b in message.storage_backends
+            ),
+            details=dict(message.details),
+        )
+
+
+class HealthState(enum.Enum):
+    """Health of a provider or a backend (values are the wire numbers)."""
+
+    UNSPECIFIED = 0
+    HEALTHY = 1
+    DEGRADED = 2
+    UNHEALTHY = 3
+
+
+@dataclass(frozen=True, slots=True)
+class BackendHealth:
+    """What the probe of one backend found, and how long it took."""
+
+    name: str
+    state: HealthState
+    message: str
+    latency_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderHealth:
+    """The worst state of the provider's backends, and each backend's health."""
+
+    state: HealthState
+    message: str
+    backends: tuple[BackendHealth, ...]
+
+    @classmethod
+    def from_proto(cls, message: pb.ProviderHealthResponse) -> ProviderHealth:
+        """Converts a ``ProviderHealthResponse``."""
+        backends = tuple(
+            BackendHealth(b.name, HealthState(b.state), b.message, b.latency_ms)
+            for b in message.backends
+        )
+        return cls(HealthState(message.state), message.message, backends)
