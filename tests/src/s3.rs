@@ -182,3 +182,100 @@ impl BucketView {
             .expect("delete");
     }
 }
+
+/// A private Garage server for tests that stop and restart the store, run through
+/// `scripts/garage-test-server`; destroyed on drop.
+pub struct GarageServer {
+    script: std::path::PathBuf,
+    dir: tempfile::TempDir,
+    /// How to reach it.
+    pub settings: S3Settings,
+}
+
+impl GarageServer {
+    /// Starts a fresh single-node Garage, or `None` (after a loud SKIPPED) when the garage binary
+    /// has not been built (the test command builds it).
+    pub fn start(test: &str) -> Option<Self> {
+        let script =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/garage-test-server");
+        let installed = std::env::var_os("DOCSTOKG_GARAGE_BIN").is_some()
+            || std::env::var_os("HOME")
+                .map(std::path::PathBuf::from)
+                .is_some_and(|home| {
+                    home.join(".cache/docstokg/garage-2.5.0/bin/garage")
+                        .is_file()
+                });
+        if !installed {
+            services::skip(
+                test,
+                "garage is not built (scripts/garage-test-server install)",
+            );
+            return None;
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("catalog-garage-")
+            .tempdir()
+            .expect("temp dir");
+        let server = Self {
+            script,
+            settings: Self::run(&dir, "start"),
+            dir,
+        };
+        Some(server)
+    }
+
+    fn run(dir: &tempfile::TempDir, action: &str) -> S3Settings {
+        let status = std::process::Command::new("bash")
+            .arg(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../scripts/garage-test-server"),
+            )
+            .arg(action)
+            .arg(dir.path())
+            .status()
+            .expect("garage-test-server runs");
+        assert!(status.success(), "garage-test-server {action} failed");
+        let env = std::fs::read_to_string(dir.path().join("env")).expect("env file");
+        let value = |name: &str| {
+            env.lines()
+                .find_map(|line| line.strip_prefix(&format!("DOCSTOKG_TEST_S3_{name}=")))
+                .expect("variable in env file")
+                .to_owned()
+        };
+        S3Settings {
+            endpoint: value("ENDPOINT"),
+            region: value("REGION"),
+            bucket: value("BUCKET"),
+            access_key_id: value("ACCESS_KEY_ID"),
+            secret_access_key: value("SECRET_ACCESS_KEY"),
+        }
+    }
+
+    /// Stops the server, keeping its data.
+    pub fn stop(&self) {
+        let status = std::process::Command::new("bash")
+            .arg(&self.script)
+            .arg("stop")
+            .arg(self.dir.path())
+            .status();
+        assert!(
+            status.expect("garage-test-server runs").success(),
+            "garage stop failed"
+        );
+    }
+
+    /// Starts it again on the same port and data.
+    pub fn restart(&self) {
+        Self::run(&self.dir, "start");
+    }
+}
+
+impl Drop for GarageServer {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(&self.script)
+            .arg("destroy")
+            .arg(self.dir.path())
+            .status();
+    }
+}

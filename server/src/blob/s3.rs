@@ -365,11 +365,16 @@ fn from_sdk<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>
         _ => "",
     };
     if kind == ErrorKind::Internal {
-        tracing::error!(%detail, context, code, "object store error");
+        tracing::error!(%detail, context, "object store error");
     } else {
-        tracing::warn!(%detail, context, code, "object store unavailable");
+        tracing::warn!(%detail, context, "object store unavailable");
     }
-    CatalogError::new(kind, format!("{context}: {code} {detail}{advice}"))
+    let code = if code.is_empty() {
+        String::new()
+    } else {
+        format!("{code}: ")
+    };
+    CatalogError::new(kind, format!("{context}: {code}{detail}{advice}"))
 }
 
 #[async_trait]
