@@ -44,7 +44,13 @@ enum Command {
     /// Run the gRPC server.
     Serve(ConfigArgs),
     /// Print the effective configuration (secrets redacted) and exit.
-    Config(ConfigArgs),
+    Config {
+        /// Print the reference of every key (Markdown) instead.
+        #[arg(long)]
+        reference: bool,
+        #[command(flatten)]
+        args: ConfigArgs,
+    },
 }
 
 impl ConfigArgs {
@@ -70,7 +76,13 @@ impl ConfigArgs {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Config(args) => args
+        Command::Config {
+            reference: true, ..
+        } => {
+            print!("{}", config::settings::reference_markdown());
+            Ok(())
+        }
+        Command::Config { args, .. } => args
             .load()
             .map(|config| print!("{}", config.render()))
             .map_err(|e| e.to_string()),

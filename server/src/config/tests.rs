@@ -192,3 +192,13 @@ fn test_render_hides_aws_secret() {
         "{rendered}"
     );
 }
+
+#[test]
+fn test_configuration_reference_in_docs_matches_the_settings_table() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
+    let documented = std::fs::read_to_string(&path).expect("docs/configuration.md");
+    assert!(
+        documented == settings::reference_markdown(),
+        "docs/configuration.md is stale: run `cargo run --bin catalog-server -- config --reference > docs/configuration.md`"
+    );
+}
