@@ -75,4 +75,12 @@ pub trait Catalog: Send + Sync + 'static {
 
     /// Health of each backend, from real probes.
     async fn provider_health(&self) -> Result<HealthReport>;
+
+    /// Imports complete records (timestamps and storage_uri kept) in one transaction, idempotent
+    /// on the key; with `keep_ids`, a record keeps its id where that id is free.
+    async fn import_records(
+        &self,
+        records: Vec<DocumentRecord>,
+        keep_ids: bool,
+    ) -> Result<Vec<RegisterOutcome>>;
 }

@@ -83,6 +83,21 @@ impl NewDocument {
     }
 }
 
+impl From<&DocumentRecord> for NewDocument {
+    fn from(record: &DocumentRecord) -> Self {
+        Self {
+            artifact_id: record.artifact_id.clone(),
+            source_url: record.source_url.clone(),
+            resolver: record.resolver.clone(),
+            content_type: record.content_type.clone(),
+            bytes: record.bytes,
+            sha256: record.sha256.clone(),
+            storage_uri: record.storage_uri.clone(),
+            run_id: record.run_id.clone(),
+        }
+    }
+}
+
 /// The answer to a registration: the stored record and whether this call created it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegisterOutcome {

@@ -2,8 +2,8 @@
 //! [`ErrorKind::InvalidArgument`](crate::ErrorKind) naming the field.
 
 use crate::{
-    CatalogError, ContentHeader, ContentRequest, ContentSelector, DuplicateQuery, NewDocument,
-    RecordFilter, Result, VerifyAllOptions,
+    CatalogError, ContentHeader, ContentRequest, ContentSelector, DocumentRecord, DuplicateQuery,
+    NewDocument, RecordFilter, Result, VerifyAllOptions,
 };
 
 /// Longest id-like string (artifact_id, resolver, run_id, content_type), in bytes.
@@ -52,6 +52,40 @@ pub fn batch(documents: Vec<NewDocument>, max_batch: usize) -> Result<Vec<NewDoc
         .enumerate()
         .map(|(index, document)| {
             new_document(document).map_err(|e| e.within(&format!("documents[{index}]")))
+        })
+        .collect()
+}
+
+/// Checks records to import like a batch of documents (fields named `records[i].x`), keeping
+/// their ids (which must not be negative) and timestamps.
+pub fn import(records: Vec<DocumentRecord>, max_batch: usize) -> Result<Vec<DocumentRecord>> {
+    if records.len() > max_batch {
+        return Err(CatalogError::invalid(
+            "records",
+            format!(
+                "{} records exceed the batch limit of {max_batch}; split the batch",
+                records.len()
+            ),
+        ));
+    }
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(index, record)| {
+            let checked = non_negative("id", record.id)
+                .and_then(|_| new_document(NewDocument::from(&record)));
+            let document = checked.map_err(|e| e.within(&format!("records[{index}]")))?;
+            Ok(DocumentRecord {
+                artifact_id: document.artifact_id,
+                source_url: document.source_url,
+                resolver: document.resolver,
+                content_type: document.content_type,
+                bytes: document.bytes,
+                sha256: document.sha256,
+                storage_uri: document.storage_uri,
+                run_id: document.run_id,
+                ..record
+            })
         })
         .collect()
 }

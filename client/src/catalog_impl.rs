@@ -183,6 +183,30 @@ impl Catalog for CatalogClient {
         download::get(self.rpc(), requests::get_content(request)?).await
     }
 
+    async fn import_records(
+        &self,
+        records: Vec<DocumentRecord>,
+        keep_ids: bool,
+    ) -> Result<Vec<RegisterOutcome>> {
+        let sent = records.len();
+        let records = records.into_iter().map(Into::into).collect();
+        let request = self.unary(proto::ImportRecordsRequest { records, keep_ids });
+        let results = self
+            .rpc()
+            .import_records(request)
+            .await
+            .map_err(status_error)?
+            .into_inner()
+            .results;
+        if results.len() != sent {
+            return Err(CatalogError::internal(format!(
+                "the server answered an import of {sent} records with {} results",
+                results.len()
+            )));
+        }
+        results.into_iter().map(RegisterOutcome::try_from).collect()
+    }
+
     async fn stats(&self) -> Result<CatalogStats> {
         let request = self.unary(proto::StatsRequest {});
         Ok(self

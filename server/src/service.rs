@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use docstokg_catalog::{
-    Catalog, CatalogError, ContentRequest, ContentSelector, DuplicateQuery, ErrorKind, NewDocument,
-    RecordFilter, VerifyAllOptions, proto, validation,
+    Catalog, CatalogError, ContentRequest, ContentSelector, DocumentRecord, DuplicateQuery,
+    ErrorKind, NewDocument, RecordFilter, VerifyAllOptions, proto, validation,
 };
 use futures::{StreamExt, TryStreamExt, stream::BoxStream};
 use proto::catalog_service_server::CatalogService;
@@ -59,6 +59,15 @@ fn filter_of(filter: Option<proto::RecordFilter>) -> Result<RecordFilter, Status
 
 fn records(list: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::DocumentRecord> {
     list.into_iter().map(Into::into).collect()
+}
+
+/// A record to import; a missing created_at means now, a missing updated_at means created_at.
+fn imported_record(mut record: proto::DocumentRecord) -> docstokg_catalog::Result<DocumentRecord> {
+    let now = docstokg_catalog::convert::to_timestamp(chrono::Utc::now());
+    let created_at = record.created_at.get_or_insert(now);
+    let created_at = *created_at;
+    record.updated_at.get_or_insert(created_at);
+    DocumentRecord::try_from(record)
 }
 
 /// Splits an upload stream into its header and a stream of chunks. A missing or repeated header
@@ -338,6 +347,30 @@ impl CatalogService for CatalogRpc {
                 .chain(chunks.map_err(status))
                 .boxed(),
         ))
+    }
+
+    async fn import_records(
+        &self,
+        request: Request<proto::ImportRecordsRequest>,
+    ) -> RpcResult<proto::ImportRecordsResponse> {
+        let request = request.into_inner();
+        let records = request
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| {
+                imported_record(record).map_err(|e| e.within(&format!("records[{index}]")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(status)?;
+        let outcomes = self
+            .catalog
+            .import_records(records, request.keep_ids)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(proto::ImportRecordsResponse {
+            results: outcomes.into_iter().map(Into::into).collect(),
+        }))
     }
 
     async fn stats(

@@ -60,6 +60,22 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// Registers every document in one transaction, one outcome per document, in order.
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>>;
 
+    /// Imports complete records (timestamps kept) in one transaction, idempotent on the key; with
+    /// `keep_ids`, a record keeps its id where that id is free.
+    async fn import(
+        &self,
+        records: Vec<DocumentRecord>,
+        keep_ids: bool,
+    ) -> Result<Vec<RegisterOutcome>>;
+
+    /// The record with this key.
+    async fn get_by_key(
+        &self,
+        artifact_id: &str,
+        source_url: &str,
+        resolver: &str,
+    ) -> Result<Option<DocumentRecord>>;
+
     /// The record with `id`.
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>>;
 

@@ -12,7 +12,7 @@ use docstokg_catalog::{
 };
 use futures::stream::BoxStream;
 use sqlx::{
-    Postgres, QueryBuilder,
+    PgConnection, Postgres, QueryBuilder,
     postgres::{PgPool, PgPoolOptions},
 };
 
@@ -246,6 +246,52 @@ impl MetadataStore for PostgresStore {
             .collect()
     }
 
+    async fn import(
+        &self,
+        records: Vec<DocumentRecord>,
+        keep_ids: bool,
+    ) -> Result<Vec<RegisterOutcome>> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| from_sqlx("starting an import", e))?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            outcomes.push(import_on(&mut tx, record, keep_ids).await?);
+        }
+        if keep_ids {
+            // Explicit ids bypass the identity sequence: move it past them.
+            sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('documents', 'id'), GREATEST((SELECT MAX(id) FROM documents), 1))",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| from_sqlx("advancing the id sequence", e))?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| from_sqlx("committing an import", e))?;
+        Ok(outcomes)
+    }
+
+    async fn get_by_key(
+        &self,
+        artifact_id: &str,
+        source_url: &str,
+        resolver: &str,
+    ) -> Result<Option<DocumentRecord>> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| from_sqlx("connecting to PostgreSQL", e))?;
+        by_key(&mut conn, &key_sha256(artifact_id, source_url, resolver))
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
+    }
+
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
         let row: Option<DocumentRow> = sqlx::query_as(&format!(
             "SELECT {} FROM documents WHERE id = $1",
@@ -426,6 +472,79 @@ impl MetadataStore for PostgresStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+async fn by_key(conn: &mut PgConnection, key: &[u8]) -> Result<Option<DocumentRow>> {
+    sqlx::query_as(&format!(
+        "SELECT {} FROM documents WHERE key_sha256 = $1",
+        columns("")
+    ))
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(|e| from_sqlx("reading a document by key", e))
+}
+
+/// Inserts `record` with its timestamps, and `id` when given, unless its key or id exists.
+async fn insert_record(
+    conn: &mut PgConnection,
+    record: &DocumentRecord,
+    key: &[u8],
+    id: Option<i64>,
+) -> Result<Option<DocumentRow>> {
+    let (id_column, id_value, overriding) = match id {
+        Some(_) => ("id, ", "$12, ", "OVERRIDING SYSTEM VALUE "),
+        None => ("", "", ""),
+    };
+    let sql = format!(
+        "INSERT INTO documents ({id_column}key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
+                                storage_uri, created_at, updated_at, run_id) {overriding}\
+         VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING {}",
+        columns("")
+    );
+    let mut query = sqlx::query_as(&sql)
+        .bind(key)
+        .bind(&record.artifact_id)
+        .bind(&record.source_url)
+        .bind(&record.resolver)
+        .bind(&record.content_type)
+        .bind(record.bytes)
+        .bind(&record.sha256)
+        .bind(&record.storage_uri)
+        .bind(record.created_at)
+        .bind(record.updated_at)
+        .bind(&record.run_id);
+    if let Some(id) = id {
+        query = query.bind(id);
+    }
+    query
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(|e| from_sqlx("importing a record", e))
+}
+
+/// Imports `record` with its timestamps, and its id when `keep_id` and the id is free.
+async fn import_on(
+    conn: &mut PgConnection,
+    record: DocumentRecord,
+    keep_id: bool,
+) -> Result<RegisterOutcome> {
+    let key = key_sha256(&record.artifact_id, &record.source_url, &record.resolver);
+    if let Some(existing) = by_key(conn, &key).await? {
+        return Ok(RegisterOutcome::existing(
+            &NewDocument::from(&record),
+            existing.try_into()?,
+        ));
+    }
+    let id = (keep_id && record.id > 0).then_some(record.id);
+    let inserted = match insert_record(conn, &record, &key, id).await? {
+        Some(row) => row,
+        // The id is taken by another record: let the database assign one.
+        None => insert_record(conn, &record, &key, None)
+            .await?
+            .ok_or_else(|| CatalogError::internal("an imported record could not be inserted"))?,
+    };
+    Ok(RegisterOutcome::created(inserted.try_into()?))
 }
 
 /// A row of the register statement: whether it was inserted, and the record.

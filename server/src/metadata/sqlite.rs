@@ -33,10 +33,10 @@ const POOL_SIZE: u32 = 8;
 /// Connections reserved for long streams, so a slow stream never starves unary calls.
 const STREAM_POOL_SIZE: u32 = 4;
 
+/// Inserts a row unless its key (or, with an explicit id, its id) exists.
 const INSERT: &str = "INSERT INTO documents \
-    (artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id) \
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-    ON CONFLICT (artifact_id, source_url, resolver) DO NOTHING RETURNING ";
+    (id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING ";
 
 /// SQLite metadata store.
 pub struct SqliteStore {
@@ -109,13 +109,17 @@ fn pool_options(size: u32, in_memory: bool) -> SqlitePoolOptions {
     }
 }
 
-/// Inserts `document` unless its key exists, on one connection (or transaction).
-async fn register_on(
+/// Inserts `document` with `id` (NULL: SQLite assigns one) and timestamps, unless its key or id
+/// exists; returns the inserted row.
+async fn insert(
     conn: &mut SqliteConnection,
-    document: NewDocument,
-) -> Result<RegisterOutcome> {
-    let now = now_micros();
-    let inserted: Option<DocumentRow> = sqlx::query_as(&format!("{INSERT}{COLUMNS}"))
+    document: &NewDocument,
+    id: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+) -> Result<Option<DocumentRow>> {
+    sqlx::query_as(&format!("{INSERT}{COLUMNS}"))
+        .bind(id)
         .bind(&document.artifact_id)
         .bind(&document.source_url)
         .bind(&document.resolver)
@@ -123,25 +127,81 @@ async fn register_on(
         .bind(document.bytes)
         .bind(&document.sha256)
         .bind(&document.storage_uri)
-        .bind(now)
-        .bind(now)
+        .bind(created_at)
+        .bind(updated_at)
         .bind(&document.run_id)
         .fetch_optional(&mut *conn)
         .await
-        .map_err(|e| from_sqlx("registering a document", e))?;
-    if let Some(row) = inserted {
-        return Ok(RegisterOutcome::created(row.try_into()?));
-    }
-    let existing: DocumentRow = sqlx::query_as(&format!(
+        .map_err(|e| from_sqlx("registering a document", e))
+}
+
+async fn by_key(
+    conn: &mut SqliteConnection,
+    artifact_id: &str,
+    source_url: &str,
+    resolver: &str,
+) -> Result<Option<DocumentRow>> {
+    sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM documents WHERE artifact_id = ? AND source_url = ? AND resolver = ?"
     ))
-    .bind(&document.artifact_id)
-    .bind(&document.source_url)
-    .bind(&document.resolver)
-    .fetch_one(&mut *conn)
+    .bind(artifact_id)
+    .bind(source_url)
+    .bind(resolver)
+    .fetch_optional(&mut *conn)
     .await
-    .map_err(|e| from_sqlx("reading an existing document", e))?;
+    .map_err(|e| from_sqlx("reading a document by key", e))
+}
+
+/// Registers `document` unless its key exists, on one connection (or transaction).
+async fn register_on(
+    conn: &mut SqliteConnection,
+    document: NewDocument,
+) -> Result<RegisterOutcome> {
+    let now = now_micros();
+    if let Some(row) = insert(conn, &document, None, now, now).await? {
+        return Ok(RegisterOutcome::created(row.try_into()?));
+    }
+    let existing = by_key(
+        conn,
+        &document.artifact_id,
+        &document.source_url,
+        &document.resolver,
+    )
+    .await?
+    .ok_or_else(|| CatalogError::internal("a conflicting document vanished"))?;
     Ok(RegisterOutcome::existing(&document, existing.try_into()?))
+}
+
+/// Imports `record` with its timestamps, and its id when `keep_id` and the id is free.
+async fn import_on(
+    conn: &mut SqliteConnection,
+    record: DocumentRecord,
+    keep_id: bool,
+) -> Result<RegisterOutcome> {
+    let document = NewDocument::from(&record);
+    let (created, updated) = (
+        record.created_at.timestamp_micros(),
+        record.updated_at.timestamp_micros(),
+    );
+    if let Some(existing) = by_key(
+        conn,
+        &record.artifact_id,
+        &record.source_url,
+        &record.resolver,
+    )
+    .await?
+    {
+        return Ok(RegisterOutcome::existing(&document, existing.try_into()?));
+    }
+    let id = (keep_id && record.id > 0).then_some(record.id);
+    let inserted = match insert(conn, &document, id, created, updated).await? {
+        Some(row) => row,
+        // The id is taken by another record: let SQLite assign one.
+        None => insert(conn, &document, None, created, updated)
+            .await?
+            .ok_or_else(|| CatalogError::internal("an imported record could not be inserted"))?,
+    };
+    Ok(RegisterOutcome::created(inserted.try_into()?))
 }
 
 fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
@@ -213,6 +273,43 @@ impl MetadataStore for SqliteStore {
             .await
             .map_err(|e| from_sqlx("committing a batch", e))?;
         Ok(outcomes)
+    }
+
+    async fn import(
+        &self,
+        records: Vec<DocumentRecord>,
+        keep_ids: bool,
+    ) -> Result<Vec<RegisterOutcome>> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| from_sqlx("starting an import", e))?;
+        let mut outcomes = Vec::with_capacity(records.len());
+        for record in records {
+            outcomes.push(import_on(&mut tx, record, keep_ids).await?);
+        }
+        tx.commit()
+            .await
+            .map_err(|e| from_sqlx("committing an import", e))?;
+        Ok(outcomes)
+    }
+
+    async fn get_by_key(
+        &self,
+        artifact_id: &str,
+        source_url: &str,
+        resolver: &str,
+    ) -> Result<Option<DocumentRecord>> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| from_sqlx("connecting to SQLite", e))?;
+        by_key(&mut conn, artifact_id, source_url, resolver)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {

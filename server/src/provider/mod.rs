@@ -212,6 +212,22 @@ impl Catalog for CatalogProvider {
         })
     }
 
+    async fn import_records(
+        &self,
+        records: Vec<DocumentRecord>,
+        keep_ids: bool,
+    ) -> Result<Vec<RegisterOutcome>> {
+        let records = validation::import(records, self.settings.max_batch)?;
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        let outcomes = self.metadata.import(records, keep_ids).await?;
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| self.remember(outcome))
+            .collect())
+    }
+
     async fn provider_health(&self) -> Result<HealthReport> {
         let (metadata, blobs) = tokio::join!(self.metadata.probe(), self.blobs.probe());
         Ok(HealthReport::from_backends(vec![metadata, blobs]))
