@@ -9,6 +9,7 @@ pub mod cache;
 pub mod config;
 pub mod health;
 pub mod metadata;
+pub mod migrate;
 pub mod provider;
 pub mod server;
 pub mod service;

@@ -7,6 +7,7 @@ use docstokg_catalog::Catalog;
 use docstokg_catalog_server::{
     auth::BearerAuth,
     config::{self, Config},
+    migrate,
     provider::build_provider,
     server, telemetry,
 };
@@ -39,10 +40,46 @@ struct ConfigArgs {
     log_format: Option<String>,
 }
 
+/// Which two configurations a migration connects.
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// YAML configuration of the source.
+    #[arg(long, value_name = "FILE")]
+    from_config: Option<PathBuf>,
+    /// Source provider (overrides the file and DOCSTOKG_CATALOG_PROVIDER).
+    #[arg(long, value_name = "NAME")]
+    from_provider: Option<String>,
+    /// YAML configuration of the target.
+    #[arg(long, value_name = "FILE")]
+    to_config: Option<PathBuf>,
+    /// Target provider (overrides the file and DOCSTOKG_CATALOG_PROVIDER).
+    #[arg(long, value_name = "NAME")]
+    to_provider: Option<String>,
+    /// Re-hash every copied blob in the target.
+    #[arg(long)]
+    verify: bool,
+    /// Report what would happen; write nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Records per batch.
+    #[arg(long, default_value_t = 500)]
+    batch_size: usize,
+    /// Print the summary as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the gRPC server.
     Serve(ConfigArgs),
+    /// Copy every record, and the bytes the source holds, from one provider to another.
+    ///
+    /// Idempotent and resumable: records whose key the target has are skipped, bytes are
+    /// content-addressed. Ids are kept where the target has them free. Environment variables
+    /// apply to both sides (DOCSTOKG_POSTGRES_URL is read by an enterprise side,
+    /// DOCSTOKG_RDS_URL by a cloud side).
+    Migrate(MigrateArgs),
     /// Print the effective configuration (secrets redacted) and exit.
     Config {
         /// Print the reference of every key (Markdown) instead.
@@ -86,6 +123,7 @@ async fn main() -> ExitCode {
             .load()
             .map(|config| print!("{}", config.render()))
             .map_err(|e| e.to_string()),
+        Command::Migrate(args) => run_migration(args).await,
         Command::Serve(args) => match args.load() {
             Ok(config) => serve(config).await,
             Err(error) => Err(error.to_string()),
@@ -135,6 +173,70 @@ async fn serve(config: Config) -> Result<(), String> {
     provider.close().await;
     tracing::info!("catalog-server stopped");
     outcome.map_err(|e| e.to_string())
+}
+
+/// Loads one side of a migration.
+fn migration_side(
+    file: Option<&std::path::Path>,
+    provider: Option<&String>,
+) -> Result<Config, String> {
+    let flags: Vec<(&'static str, String)> = provider
+        .map(|p| ("catalog.provider", p.clone()))
+        .into_iter()
+        .collect();
+    config::load(file, |name| std::env::var(name).ok(), &flags).map_err(|e| e.to_string())
+}
+
+#[allow(clippy::print_stdout)] // The summary is the command's output.
+async fn run_migration(args: MigrateArgs) -> Result<(), String> {
+    let source_config = migration_side(args.from_config.as_deref(), args.from_provider.as_ref())
+        .map_err(|e| format!("source: {e}"))?;
+    let target_config = migration_side(args.to_config.as_deref(), args.to_provider.as_ref())
+        .map_err(|e| format!("target: {e}"))?;
+    telemetry::init(source_config.server.log_format);
+    let source = build_provider(&source_config)
+        .await
+        .map_err(|e| format!("cannot open the source: {e}"))?;
+    let target = build_provider(&target_config)
+        .await
+        .map_err(|e| format!("cannot open the target: {e}"))?;
+    eprintln!(
+        "migrate: {} -> {}{}",
+        source.name(),
+        target.name(),
+        if args.dry_run {
+            " (dry run: nothing is written)"
+        } else {
+            ""
+        }
+    );
+    let options = migrate::MigrateOptions {
+        batch_size: args.batch_size,
+        verify: args.verify,
+        dry_run: args.dry_run,
+        ..migrate::MigrateOptions::default()
+    };
+    let mut progress = migrate::MigrationProgress::for_stderr();
+    let outcome = migrate::migrate(&source, &target, &options, &mut progress).await;
+    source.close().await;
+    target.close().await;
+    let summary = outcome.map_err(|e| format!("migration stopped: {e}; run it again to resume"))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&summary).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", summary.render());
+    }
+    if summary.failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} records could not be migrated completely (see above)",
+            summary.failures.len()
+        ))
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

@@ -30,21 +30,20 @@ pub struct LocalBlobStore {
 
 impl LocalBlobStore {
     /// Opens the store at `root` (made absolute), creating its directories and removing temporary
-    /// files that a crash left behind.
+    /// files that a crash left behind. Only files older than [`STALE_UPLOAD_AGE`] go: other
+    /// servers sharing the root may be writing the newer ones.
     pub async fn open(root: &Path) -> Result<Self> {
         let root =
             std::path::absolute(root).map_err(|e| io_error("resolving the storage root", e))?;
         let tmp = root.join("tmp");
-        if tokio::fs::try_exists(&tmp).await.unwrap_or(false) {
-            tokio::fs::remove_dir_all(&tmp)
-                .await
-                .map_err(|e| io_error("clearing leftover uploads", e))?;
-        }
         for dir in [root.join("cas").join("sha256"), tmp.clone()] {
             tokio::fs::create_dir_all(&dir)
                 .await
                 .map_err(|e| io_error("creating the storage root", e))?;
         }
+        remove_stale_uploads(&tmp)
+            .await
+            .map_err(|e| io_error("clearing leftover uploads", e))?;
         let canonical_root = tokio::fs::canonicalize(&root)
             .await
             .map_err(|e| io_error("resolving the storage root", e))?;
@@ -110,6 +109,25 @@ fn io_error(context: &str, error: io::Error) -> CatalogError {
     };
     tracing::warn!(%error, context, "local storage error");
     CatalogError::new(kind, format!("{context}: {error}"))
+}
+
+/// Age after which a temporary upload file is a crash's leftover, not an upload in progress.
+pub const STALE_UPLOAD_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
+
+async fn remove_stale_uploads(tmp: &Path) -> io::Result<()> {
+    let mut entries = tokio::fs::read_dir(tmp).await?;
+    while let Some(entry) = entries.next_entry().await? {
+        let age = entry
+            .metadata()
+            .await?
+            .modified()?
+            .elapsed()
+            .unwrap_or_default();
+        if age > STALE_UPLOAD_AGE {
+            tokio::fs::remove_file(entry.path()).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Makes a rename durable by syncing the directory that holds the new name.

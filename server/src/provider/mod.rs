@@ -3,7 +3,7 @@
 
 mod build;
 mod content;
-mod verify;
+pub(crate) mod verify;
 
 use std::sync::Arc;
 
@@ -59,6 +59,21 @@ impl CatalogProvider {
             blobs,
             cache,
         }
+    }
+
+    /// The metadata store.
+    pub fn metadata(&self) -> &dyn MetadataStore {
+        self.metadata.as_ref()
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &dyn BlobStore {
+        self.blobs.as_ref()
+    }
+
+    /// The provider's name.
+    pub fn name(&self) -> &str {
+        &self.settings.name
     }
 
     /// Closes the metadata store's pools.

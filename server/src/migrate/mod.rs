@@ -1,0 +1,139 @@
+//! `catalog-server migrate`: copies every record, and the bytes the source provider holds, from
+//! one provider to another. Bytes are copied before their record, so a run killed half way leaves
+//! at most bytes without a record; running again skips what is present and finishes the rest.
+
+mod blob_copy;
+mod progress;
+mod summary;
+
+use docstokg_catalog::{DocumentRecord, RecordFilter, Result, VerificationStatus};
+use futures::{StreamExt, TryStreamExt};
+
+pub use progress::MigrationProgress;
+pub use summary::{Failure, MigrationSummary};
+
+use crate::provider::{CatalogProvider, verify::verify_record};
+use blob_copy::{BlobOutcome, copy_blob};
+
+/// How a migration runs.
+#[derive(Debug, Clone)]
+pub struct MigrateOptions {
+    /// Records read and written per batch.
+    pub batch_size: usize,
+    /// Blob copies in flight at once.
+    pub copy_concurrency: usize,
+    /// Re-hash every copied blob in the target.
+    pub verify: bool,
+    /// Report what would happen; write nothing.
+    pub dry_run: bool,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            copy_concurrency: 4,
+            verify: false,
+            dry_run: false,
+        }
+    }
+}
+
+/// One source record on its way: the record as it will be written, and what became of its bytes.
+struct Planned {
+    record: DocumentRecord,
+    source_id: i64,
+    blob: BlobOutcome,
+}
+
+/// Copies every record of `source` (by id, in batches) and its bytes into `target`, keeping ids
+/// where the target has them free and rewriting storage_uri to the target's location.
+pub async fn migrate(
+    source: &CatalogProvider,
+    target: &CatalogProvider,
+    options: &MigrateOptions,
+    progress: &mut MigrationProgress,
+) -> Result<MigrationSummary> {
+    let mut summary = MigrationSummary {
+        dry_run: options.dry_run,
+        ..MigrationSummary::default()
+    };
+    progress.start(source.metadata().count(&RecordFilter::default()).await?);
+    let mut batches = source
+        .metadata()
+        .list(RecordFilter::default())
+        .try_chunks(options.batch_size.max(1));
+    while let Some(batch) = batches.try_next().await.map_err(|e| e.1)? {
+        summary.records_read += batch.len() as u64;
+        let mut pending = Vec::with_capacity(batch.len());
+        for record in batch {
+            let present = target
+                .metadata()
+                .get_by_key(&record.artifact_id, &record.source_url, &record.resolver)
+                .await?;
+            if present.is_some() {
+                summary.records_skipped += 1;
+            } else {
+                pending.push(record);
+            }
+        }
+        let planned: Vec<Planned> = futures::stream::iter(pending)
+            .map(|record| async move {
+                let source_id = record.id;
+                let (record, blob) = copy_blob(source, target, record, options.dry_run).await;
+                Planned {
+                    record,
+                    source_id,
+                    blob,
+                }
+            })
+            .buffered(options.copy_concurrency.max(1))
+            .collect()
+            .await;
+        for plan in &planned {
+            summary.count_blob(&plan.blob, &plan.record);
+        }
+        if options.dry_run {
+            summary.records_copied += planned.len() as u64;
+        } else if !planned.is_empty() {
+            write_batch(target, planned, options.verify, &mut summary).await?;
+        }
+        progress.advance(summary.records_read, &summary);
+    }
+    progress.finish(&summary);
+    Ok(summary)
+}
+
+async fn write_batch(
+    target: &CatalogProvider,
+    planned: Vec<Planned>,
+    verify: bool,
+    summary: &mut MigrationSummary,
+) -> Result<()> {
+    let (records, origins): (Vec<DocumentRecord>, Vec<(i64, BlobOutcome)>) = planned
+        .into_iter()
+        .map(|plan| (plan.record, (plan.source_id, plan.blob)))
+        .unzip();
+    let outcomes = target.metadata().import(records, true).await?;
+    for (outcome, (source_id, blob)) in outcomes.into_iter().zip(origins) {
+        if !outcome.created {
+            summary.records_skipped += 1;
+            continue;
+        }
+        summary.records_copied += 1;
+        if outcome.record.id != source_id {
+            summary.records_renumbered += 1;
+        }
+        if verify && blob.stored_in_target() {
+            let result = verify_record(target.blobs(), &outcome.record).await?;
+            summary.blobs_verified += 1;
+            if result.status != VerificationStatus::Verified {
+                summary.failures.push(Failure::of(
+                    &outcome.record,
+                    format!("verify in the target: {}", result.message),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
