@@ -28,3 +28,16 @@ mod upload;
 
 pub use client::CatalogClient;
 pub use options::{ClientOptions, normalize_endpoint};
+
+/// The Rust examples of the README and the guides, compiled as doc tests so they cannot drift.
+#[cfg(doctest)]
+mod guides {
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+
+    #[doc = include_str!("../../docs/usage.md")]
+    struct UsageGuide;
+
+    #[doc = include_str!("../../docs/migration.md")]
+    struct MigrationGuide;
+}
