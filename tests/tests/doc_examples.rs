@@ -168,3 +168,28 @@ async fn test_migration_guide_works_as_printed() {
         "the guide moved every record to the cloud"
     );
 }
+
+/// The README's Python and TypeScript examples are those of docs/clients.md, which the clients'
+/// own suites run as printed (scripts/test-clients).
+#[test]
+fn test_readme_client_examples_are_the_tested_ones() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).expect("README");
+    let clients =
+        std::fs::read_to_string(workspace().join("docs/clients.md")).expect("docs/clients.md");
+    for language in ["python", "typescript"] {
+        let block = |markdown: &str| {
+            let start = markdown
+                .find(&format!("```{language}\n"))
+                .map(|at| at + language.len() + 4)?;
+            let end = markdown[start..].find("```")?;
+            Some(markdown[start..start + end].to_owned())
+        };
+        let in_readme =
+            block(&readme).unwrap_or_else(|| panic!("no {language} example in the README"));
+        assert_eq!(
+            Some(in_readme),
+            block(&clients),
+            "the README's {language} example differs from docs/clients.md"
+        );
+    }
+}

@@ -12,7 +12,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ._generated import catalog_pb2 as pb
 from ._generated import catalog_pb2_grpc as pb_grpc
-from .errors import catalog_error
+from .errors import CatalogError, catalog_error
 from .models import (
     ContentInfo,
     DocumentRecord,
@@ -38,7 +38,7 @@ Source = str | os.PathLike[str] | IO[bytes]
 def _opened(file: Source, mode: str) -> AbstractContextManager[IO[bytes]]:
     """Opens a path (closed afterwards), or passes an open binary file through untouched."""
     if isinstance(file, str | os.PathLike):
-        return cast("AbstractContextManager[IO[bytes]]", open(file, mode))  # noqa: SIM115
+        return cast("AbstractContextManager[IO[bytes]]", open(file, mode))
     return nullcontext(file)
 
 
@@ -161,18 +161,20 @@ class CatalogClient:
 
     def get_by_artifact(self, artifact_id: str) -> list[DocumentRecord]:
         """Every record of an artifact, newest first."""
-        request = pb.GetByArtifactRequest(artifact_id=artifact_id)
-        return [DocumentRecord.from_proto(r) for r in self._unary(self._stub.GetByArtifact, request).records]
+        response = self._unary(
+            self._stub.GetByArtifact, pb.GetByArtifactRequest(artifact_id=artifact_id)
+        )
+        return [DocumentRecord.from_proto(record) for record in response.records]
 
     def get_by_sha256(self, sha256: str) -> list[DocumentRecord]:
         """Every record with this content hash, newest first."""
-        request = pb.GetBySha256Request(sha256=sha256)
-        return [DocumentRecord.from_proto(r) for r in self._unary(self._stub.GetBySha256, request).records]
+        response = self._unary(self._stub.GetBySha256, pb.GetBySha256Request(sha256=sha256))
+        return [DocumentRecord.from_proto(record) for record in response.records]
 
     def get_by_run(self, run_id: str) -> list[DocumentRecord]:
         """Every record fetched by a pipeline run, newest first."""
-        request = pb.GetByRunRequest(run_id=run_id)
-        return [DocumentRecord.from_proto(r) for r in self._unary(self._stub.GetByRun, request).records]
+        response = self._unary(self._stub.GetByRun, pb.GetByRunRequest(run_id=run_id))
+        return [DocumentRecord.from_proto(record) for record in response.records]
 
     def list_records(self, **filters: Unpack[RecordFilter]) -> Iterator[DocumentRecord]:
         """Streams the records matching the filters (all of them without filters), by id."""
@@ -217,8 +219,9 @@ class CatalogClient:
         chunk_size: int = CHUNK_SIZE,
     ) -> PutOutcome:
         """Uploads a file (a path or an open binary file) in chunks; the server hashes and stores
-        the bytes content-addressed, then registers them. With ``expected_sha256`` or
-        ``expected_bytes`` a mismatching upload is rejected and leaves nothing behind."""
+        the bytes content-addressed, then registers them. An upload that fails before its end
+        (reading ``source`` raises, or the bytes miss ``expected_sha256`` or ``expected_bytes``)
+        stores nothing; the reading error is re-raised as it was."""
         header = pb.PutContentHeader(
             artifact_id=artifact_id,
             source_url=source_url,
@@ -228,14 +231,25 @@ class CatalogClient:
             expected_sha256=expected_sha256,
             expected_bytes=expected_bytes,
         )
+        read_errors: list[Exception] = []
         with _opened(source, "rb") as stream:
 
             def messages() -> Iterator[pb.PutContentRequest]:
                 yield pb.PutContentRequest(header=header)
-                while chunk := stream.read(chunk_size):
-                    yield pb.PutContentRequest(chunk=chunk)
+                try:
+                    while chunk := stream.read(chunk_size):
+                        yield pb.PutContentRequest(chunk=chunk)
+                except Exception as error:  # gRPC reports only "Exception iterating requests"
+                    read_errors.append(error)
+                    raise
+                yield pb.PutContentRequest(finish=pb.PutContentFinish())
 
-            response = self._unary(self._stub.PutContent, messages(), upload=True)
+            try:
+                response = self._unary(self._stub.PutContent, messages(), upload=True)
+            except CatalogError:
+                if read_errors:
+                    raise read_errors[0] from None
+                raise
         return PutOutcome.from_proto(response)
 
     def get_content(
@@ -261,6 +275,18 @@ class CatalogClient:
             for response in responses:
                 sink.write(response.chunk)
         return info
+
+    def import_records(
+        self, records: Iterable[DocumentRecord], keep_ids: bool = False
+    ) -> list[RegisterOutcome]:
+        """Imports complete records (as ``list_records`` yields them, timestamps included) in one
+        transaction, idempotent on the key; with ``keep_ids`` each keeps its id where it is free.
+        For restoring an export."""
+        request = pb.ImportRecordsRequest(
+            records=[r.to_proto() for r in records], keep_ids=keep_ids
+        )
+        response = self._unary(self._stub.ImportRecords, request)
+        return [RegisterOutcome.from_proto(result) for result in response.results]
 
     def stats(self) -> Stats:
         """Counts and sizes of the catalog and its storage backends."""

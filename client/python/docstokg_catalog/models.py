@@ -81,6 +81,23 @@ class DocumentRecord:
             run_id=_optional(message.run_id),
         )
 
+    def to_proto(self) -> pb.DocumentRecord:
+        """Converts back to a ``docstokg.catalog.v1.DocumentRecord`` (for ``import_records``)."""
+        message = pb.DocumentRecord(
+            id=self.id,
+            artifact_id=self.artifact_id,
+            source_url=self.source_url,
+            resolver=self.resolver,
+            content_type=self.content_type,
+            bytes=self.bytes,
+            sha256=self.sha256,
+            storage_uri=self.storage_uri,
+            run_id=self.run_id,
+        )
+        message.created_at.FromDatetime(self.created_at)
+        message.updated_at.FromDatetime(self.updated_at)
+        return message
+
 
 def _records(messages: Iterable[pb.DocumentRecord]) -> tuple[DocumentRecord, ...]:
     return tuple(DocumentRecord.from_proto(m) for m in messages)

@@ -25,7 +25,11 @@ def test_put_content_uploads_a_file_in_chunks_and_get_content_streams_it_back(
     dest = tmp_path / "copy.pdf"
     info = catalog.get_content(dest, record_id=record.id)
     assert dest.read_bytes() == data
-    assert (info.sha256, info.total_bytes, info.range_bytes) == (record.sha256, len(data), len(data))
+    assert (info.sha256, info.total_bytes, info.range_bytes) == (
+        record.sha256,
+        len(data),
+        len(data),
+    )
 
     part = io.BytesIO()
     info = catalog.get_content(part, sha256=record.sha256, offset=1000, length=5000)
@@ -48,6 +52,28 @@ def test_an_upload_that_breaks_its_promise_is_rejected_and_leaves_nothing(catalo
         catalog.put_content(io.BytesIO(b"four"), expected_bytes=3, **doc())
 
     assert raised.value.field == "expected_bytes"
+    assert catalog.get_by_artifact(doc()["artifact_id"]) == []
+
+
+class FailingFile(io.RawIOBase):
+    """Reads one chunk, then fails like a dying disk."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        self.reads += 1
+        if self.reads > 1:
+            raise OSError("disk on fire")
+        return os.urandom(1000)
+
+
+def test_an_upload_whose_source_fails_midway_stores_nothing(catalog, doc):
+    with pytest.raises(OSError, match="disk on fire"):
+        catalog.put_content(FailingFile(), **doc())
     assert catalog.get_by_artifact(doc()["artifact_id"]) == []
 
 

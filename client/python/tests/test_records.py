@@ -50,3 +50,23 @@ def test_get_record_and_the_three_look_ups(catalog, doc, unique):
     assert catalog.get_by_run(f"run-{unique}") == [newer, older]
     assert catalog.get_by_artifact(older.artifact_id) == [same_artifact.record, older]
     assert catalog.get_by_artifact(f"{unique}-nothing") == []
+
+
+def test_import_records_restores_records_with_their_timestamps(catalog, doc, unique):
+    original = catalog.register_or_get(**doc(0, bytes=5, run_id=unique)).record
+    past = datetime(2020, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    exported = dataclasses.replace(
+        original, artifact_id=f"{unique}-imported", created_at=past, updated_at=past
+    )
+
+    (first,) = catalog.import_records([exported], keep_ids=True)
+    (again,) = catalog.import_records([exported])
+
+    assert first.created and first.record.id != original.id, "the id was taken: a new one"
+    assert first.record.created_at == past and first.record.updated_at == past
+    assert (first.record.artifact_id, first.record.bytes, first.record.run_id) == (
+        exported.artifact_id,
+        5,
+        unique,
+    )
+    assert not again.created and again.record == first.record

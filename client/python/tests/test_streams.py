@@ -8,7 +8,9 @@ from docstokg_catalog import VerificationStatus
 
 def test_list_records_streams_the_filtered_records_by_id(catalog, doc, unique):
     run = f"run-{unique}"
-    registered = [o.record for o in catalog.register_or_get_batch([doc(n, run_id=run) for n in range(3)])]
+    registered = [
+        o.record for o in catalog.register_or_get_batch([doc(n, run_id=run) for n in range(3)])
+    ]
     catalog.register_or_get(**doc(9, run_id=f"other-{unique}"))
 
     records = catalog.list_records(run_id=run)
@@ -59,7 +61,9 @@ def test_verify_all_yields_results_then_exposes_the_summary(catalog, doc, unique
         register(1, storage_uri=uri, sha256="a" * 64): VerificationStatus.MISMATCH,
         register(2, storage_uri=uri): VerificationStatus.NO_HASH,
         register(3, sha256="a" * 64): VerificationStatus.MISSING,
-        register(4, storage_uri="file:///etc/shadow", sha256="a" * 64): VerificationStatus.OUT_OF_SCOPE,
+        register(
+            4, storage_uri="file:///etc/shadow", sha256="a" * 64
+        ): VerificationStatus.OUT_OF_SCOPE,
     }
 
     run = catalog.verify_all(run_id=unique, concurrency=2)

@@ -10,12 +10,24 @@ mod batch;
 mod cli;
 #[path = "catalogctl/commands.rs"]
 mod commands;
+#[path = "catalogctl/export.rs"]
+mod export;
 #[path = "catalogctl/failure.rs"]
 mod failure;
+#[path = "catalogctl/import.rs"]
+mod import;
+#[path = "catalogctl/jsonl.rs"]
+mod jsonl;
+#[path = "catalogctl/manifest.rs"]
+mod manifest;
 #[path = "catalogctl/output.rs"]
 mod output;
 #[path = "catalogctl/progress.rs"]
 mod progress;
+#[path = "catalogctl/sink.rs"]
+mod sink;
+#[path = "catalogctl/tally.rs"]
+mod tally;
 #[path = "catalogctl/transfer.rs"]
 mod transfer;
 #[path = "catalogctl/verify_all.rs"]

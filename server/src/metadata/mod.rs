@@ -1,5 +1,6 @@
 //! Metadata stores: where records live. One trait, one file per database.
 
+mod paging;
 pub mod postgres;
 mod row;
 pub mod sqlite;

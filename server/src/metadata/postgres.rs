@@ -4,27 +4,27 @@
 
 use std::time::Duration;
 
-use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
     BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
     RecordFilter, RecordStream, RegisterOutcome, Result, StorageBackend,
 };
-use futures::stream::BoxStream;
+use futures::{StreamExt, stream::BoxStream};
 use sqlx::{
-    PgConnection, Postgres, QueryBuilder,
+    PgConnection, Postgres, QueryBuilder, Transaction,
     postgres::{PgPool, PgPoolOptions},
 };
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
 
 use super::{
     Lookup, MetadataStats, MetadataStore,
-    row::{DocumentRow, from_micros, key_sha256, now_micros},
+    paging::{PAGE_SIZE, paged},
+    row::{DocumentRow, GroupAssembler, GroupedRow, from_micros, key_sha256, now_micros},
     sqlx_error::from_sqlx,
 };
 use crate::{config::redact, health::timed_probe};
 
-/// Records per page of a ListRecords stream.
-const LIST_PAGE_SIZE: i64 = 500;
 /// Groups' rows fetched per round trip of a FindDuplicates cursor.
 const CURSOR_PAGE_SIZE: i64 = 500;
 /// How long a call waits for a pooled connection before failing with UNAVAILABLE.
@@ -90,15 +90,6 @@ fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &RecordFilter) {
     if let Some(before) = filter.created_before {
         query.push(" AND created_at < ").push_bind(before);
     }
-}
-
-/// A duplicate group's totals followed by one of its records.
-#[derive(sqlx::FromRow)]
-struct GroupedRow {
-    group_count: i64,
-    group_bytes: i64,
-    #[sqlx(flatten)]
-    document: DocumentRow,
 }
 
 /// The groups query; `min_count` is a validated integer, so it is inlined (DECLARE takes no
@@ -333,98 +324,50 @@ impl MetadataStore for PostgresStore {
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
         let pool = self.pool.clone();
-        Box::pin(try_stream! {
-            let mut after_id = 0_i64;
-            loop {
-                let mut query = QueryBuilder::new(format!("SELECT {} FROM documents WHERE id > ", columns("")));
+        paged(move |after_id| {
+            let (pool, filter) = (pool.clone(), filter.clone());
+            async move {
+                let mut query =
+                    QueryBuilder::new(format!("SELECT {} FROM documents WHERE id > ", columns("")));
                 query.push_bind(after_id);
                 push_filter(&mut query, &filter);
-                query.push(" ORDER BY id LIMIT ").push_bind(LIST_PAGE_SIZE);
-                let rows: Vec<DocumentRow> = query
+                query.push(" ORDER BY id LIMIT ").push_bind(PAGE_SIZE);
+                query
                     .build_query_as()
                     .fetch_all(&pool)
                     .await
-                    .map_err(|e| from_sqlx("listing records", e))?;
-                let page_len = rows.len() as i64;
-                for row in rows {
-                    after_id = row.id;
-                    yield DocumentRecord::try_from(row)?;
-                }
-                if page_len < LIST_PAGE_SIZE {
-                    break;
-                }
+                    .map_err(|e| from_sqlx("listing records", e))
             }
         })
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
+        // A server-side cursor in a transaction: the database keeps the result, this process
+        // holds one page. A task of its own drives the cursor and hands groups over a bounded
+        // channel; when the consumer goes away it stops between queries and rolls back
+        // explicitly, and the connection returns to the pool clean.
         let pool = self.pool.clone();
-        // A server-side cursor in a read-only transaction: the database keeps the result, this
-        // process holds one page. Dropping the stream drops the transaction, which rolls back
-        // and returns the connection to the pool.
-        Box::pin(try_stream! {
-            let mut tx = pool.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
-            let groups = groups_sql(query.min_count);
-            let sql = if query.include_records {
-                format!(
-                    "SELECT g.group_count, g.group_bytes, {} FROM ({groups}) g JOIN documents d ON d.sha256 = g.sha256 \
-                     ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
-                    columns("d.")
-                )
-            } else {
-                format!("{groups} ORDER BY group_count DESC, sha256 ASC")
+        let (sender, receiver) = mpsc::channel(HANDOVER_CAPACITY);
+        tokio::spawn(async move {
+            let mut tx = match pool.begin().await {
+                Ok(tx) => tx,
+                Err(error) => {
+                    let _ = sender
+                        .send(Err(from_sqlx("starting a duplicates scan", error)))
+                        .await;
+                    return;
+                }
             };
-            sqlx::query(&format!("DECLARE duplicates NO SCROLL CURSOR FOR {sql}"))
-                .execute(&mut *tx)
+            let scanned = scan_duplicates(&mut tx, &query, &sender).await;
+            let closed = tx
+                .rollback()
                 .await
-                .map_err(|e| from_sqlx("finding duplicates", e))?;
-            let fetch = format!("FETCH {CURSOR_PAGE_SIZE} FROM duplicates");
-            let mut current: Option<DuplicateGroup> = None;
-            loop {
-                let page_len;
-                if query.include_records {
-                    let rows: Vec<GroupedRow> = sqlx::query_as(&fetch)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(|e| from_sqlx("finding duplicates", e))?;
-                    page_len = rows.len() as i64;
-                    for row in rows {
-                        let record = DocumentRecord::try_from(row.document)?;
-                        let sha256 = record.sha256.clone().unwrap_or_default();
-                        if current.as_ref().is_some_and(|group| group.sha256 != sha256)
-                            && let Some(done) = current.take()
-                        {
-                            yield done;
-                        }
-                        current
-                            .get_or_insert_with(|| DuplicateGroup {
-                                sha256,
-                                count: row.group_count,
-                                total_bytes: row.group_bytes,
-                                records: Vec::new(),
-                            })
-                            .records
-                            .push(record);
-                    }
-                } else {
-                    let rows: Vec<(String, i64, i64)> = sqlx::query_as(&fetch)
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(|e| from_sqlx("finding duplicates", e))?;
-                    page_len = rows.len() as i64;
-                    for (sha256, count, total_bytes) in rows {
-                        yield DuplicateGroup { sha256, count, total_bytes, records: Vec::new() };
-                    }
-                }
-                if page_len < CURSOR_PAGE_SIZE {
-                    break;
-                }
+                .map_err(|e| from_sqlx("closing a duplicates scan", e));
+            if let Err(error) = scanned.and(closed) {
+                let _ = sender.send(Err(error)).await;
             }
-            if let Some(done) = current {
-                yield done;
-            }
-            tx.rollback().await.map_err(|e| from_sqlx("closing a duplicates scan", e))?;
-        })
+        });
+        ReceiverStream::new(receiver).boxed()
     }
 
     async fn stats(&self) -> Result<MetadataStats> {
@@ -545,6 +488,80 @@ async fn import_on(
             .ok_or_else(|| CatalogError::internal("an imported record could not be inserted"))?,
     };
     Ok(RegisterOutcome::created(inserted.try_into()?))
+}
+
+/// Groups handed from a duplicates scan to its consumer ahead of time.
+const HANDOVER_CAPACITY: usize = 16;
+
+/// Sends every duplicate group of `query` to `sender`, reading a cursor page by page; returns
+/// early (and fine) when the receiver is gone.
+async fn scan_duplicates(
+    tx: &mut Transaction<'static, Postgres>,
+    query: &DuplicateQuery,
+    sender: &mpsc::Sender<Result<DuplicateGroup>>,
+) -> Result<()> {
+    let groups_query = groups_sql(query.min_count);
+    let sql = if query.include_records {
+        format!(
+            "SELECT g.group_count, g.group_bytes, {} FROM ({groups_query}) g JOIN documents d ON d.sha256 = g.sha256 \
+             ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
+            columns("d.")
+        )
+    } else {
+        format!("{groups_query} ORDER BY group_count DESC, sha256 ASC")
+    };
+    // Neither statement may be cached: FETCH has the same text for both result shapes, and a
+    // cached statement would decode the rows of one shape with the columns of the other.
+    sqlx::query(&format!("DECLARE duplicates NO SCROLL CURSOR FOR {sql}"))
+        .persistent(false)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| from_sqlx("finding duplicates", e))?;
+    let fetch = format!("FETCH {CURSOR_PAGE_SIZE} FROM duplicates");
+    let mut groups = GroupAssembler::default();
+    loop {
+        let mut ready = Vec::new();
+        let page_len = if query.include_records {
+            let rows: Vec<GroupedRow> = sqlx::query_as(&fetch)
+                .persistent(false)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(|e| from_sqlx("finding duplicates", e))?;
+            let page_len = rows.len() as i64;
+            for row in rows {
+                ready.extend(groups.push(row)?);
+            }
+            page_len
+        } else {
+            let rows: Vec<(String, i64, i64)> = sqlx::query_as(&fetch)
+                .persistent(false)
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(|e| from_sqlx("finding duplicates", e))?;
+            let page_len = rows.len() as i64;
+            ready.extend(
+                rows.into_iter()
+                    .map(|(sha256, count, total_bytes)| DuplicateGroup {
+                        sha256,
+                        count,
+                        total_bytes,
+                        records: Vec::new(),
+                    }),
+            );
+            page_len
+        };
+        if page_len < CURSOR_PAGE_SIZE {
+            ready.extend(std::mem::take(&mut groups).finish());
+        }
+        for group in ready {
+            if sender.send(Ok(group)).await.is_err() {
+                return Ok(());
+            }
+        }
+        if page_len < CURSOR_PAGE_SIZE {
+            return Ok(());
+        }
+    }
 }
 
 /// A row of the register statement: whether it was inserted, and the record.

@@ -1,7 +1,7 @@
 //! The database row of a record, separate from the domain type.
 
 use chrono::{DateTime, Utc};
-use docstokg_catalog::{CatalogError, DocumentRecord, Result};
+use docstokg_catalog::{CatalogError, DocumentRecord, DuplicateGroup, Result};
 
 /// Columns of `documents`, in the order every query selects them.
 pub const COLUMNS: &str = "id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id";
@@ -65,4 +65,46 @@ pub fn key_sha256(artifact_id: &str, source_url: &str, resolver: &str) -> Vec<u8
         hasher.update(part.as_bytes());
     }
     hasher.finalize().to_vec()
+}
+
+/// A duplicate group's totals followed by one of its records.
+#[derive(Debug, sqlx::FromRow)]
+pub struct GroupedRow {
+    pub group_count: i64,
+    pub group_bytes: i64,
+    #[sqlx(flatten)]
+    pub document: DocumentRow,
+}
+
+/// Assembles rows ordered by group, then id, into duplicate groups.
+#[derive(Debug, Default)]
+pub struct GroupAssembler {
+    current: Option<DuplicateGroup>,
+}
+
+impl GroupAssembler {
+    /// Adds a row; returns the previous group when this row starts a new one.
+    pub fn push(&mut self, row: GroupedRow) -> Result<Option<DuplicateGroup>> {
+        let record = DocumentRecord::try_from(row.document)?;
+        let sha256 = record.sha256.clone().unwrap_or_default();
+        let finished = match &self.current {
+            Some(group) if group.sha256 != sha256 => self.current.take(),
+            _ => None,
+        };
+        self.current
+            .get_or_insert_with(|| DuplicateGroup {
+                sha256,
+                count: row.group_count,
+                total_bytes: row.group_bytes,
+                records: Vec::new(),
+            })
+            .records
+            .push(record);
+        Ok(finished)
+    }
+
+    /// The last group, once every row is in.
+    pub fn finish(self) -> Option<DuplicateGroup> {
+        self.current
+    }
 }

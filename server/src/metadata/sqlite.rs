@@ -19,13 +19,12 @@ use sqlx::{
 
 use super::{
     Lookup, MetadataStats, MetadataStore,
-    row::{COLUMNS, DocumentRow, now_micros},
+    paging::{PAGE_SIZE, paged},
+    row::{COLUMNS, DocumentRow, GroupAssembler, GroupedRow, now_micros},
     sqlx_error::from_sqlx,
 };
 use crate::health::timed_probe;
 
-/// Records per page of a ListRecords stream.
-const LIST_PAGE_SIZE: i64 = 500;
 /// How long a writer waits for SQLite's single write lock before giving up with UNAVAILABLE.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections for unary calls; SQLite serialises writers, so a few suffice.
@@ -228,15 +227,6 @@ fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
     }
 }
 
-/// A duplicate group's totals followed by one of its records.
-#[derive(sqlx::FromRow)]
-struct GroupedRow {
-    group_count: i64,
-    group_bytes: i64,
-    #[sqlx(flatten)]
-    document: DocumentRow,
-}
-
 const GROUPS: &str = "SELECT sha256, COUNT(*) AS group_count, SUM(bytes) AS group_bytes FROM documents \
     WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= ?";
 
@@ -350,26 +340,19 @@ impl MetadataStore for SqliteStore {
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
         let pool = self.pool.clone();
-        Box::pin(try_stream! {
-            let mut after_id = 0_i64;
-            loop {
-                let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM documents WHERE id > "));
+        paged(move |after_id| {
+            let (pool, filter) = (pool.clone(), filter.clone());
+            async move {
+                let mut query =
+                    QueryBuilder::new(format!("SELECT {} FROM documents WHERE id > ", COLUMNS));
                 query.push_bind(after_id);
                 push_filter(&mut query, &filter);
-                query.push(" ORDER BY id LIMIT ").push_bind(LIST_PAGE_SIZE);
-                let rows: Vec<DocumentRow> = query
+                query.push(" ORDER BY id LIMIT ").push_bind(PAGE_SIZE);
+                query
                     .build_query_as()
                     .fetch_all(&pool)
                     .await
-                    .map_err(|e| from_sqlx("listing records", e))?;
-                let page_len = rows.len() as i64;
-                for row in rows {
-                    after_id = row.id;
-                    yield DocumentRecord::try_from(row)?;
-                }
-                if page_len < LIST_PAGE_SIZE {
-                    break;
-                }
+                    .map_err(|e| from_sqlx("listing records", e))
             }
         })
     }
@@ -395,26 +378,13 @@ impl MetadataStore for SqliteStore {
                 columns.join(", ")
             );
             let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).bind(query.min_count).fetch(&mut *conn);
-            let mut current: Option<DuplicateGroup> = None;
+            let mut groups = GroupAssembler::default();
             while let Some(row) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
-                let record = DocumentRecord::try_from(row.document)?;
-                let sha256 = record.sha256.clone().unwrap_or_default();
-                if current.as_ref().is_some_and(|group| group.sha256 != sha256)
-                    && let Some(done) = current.take()
-                {
+                if let Some(done) = groups.push(row)? {
                     yield done;
                 }
-                current
-                    .get_or_insert_with(|| DuplicateGroup {
-                        sha256,
-                        count: row.group_count,
-                        total_bytes: row.group_bytes,
-                        records: Vec::new(),
-                    })
-                    .records
-                    .push(record);
             }
-            if let Some(done) = current {
+            if let Some(done) = groups.finish() {
                 yield done;
             }
         })

@@ -3,6 +3,7 @@
 
 mod build;
 mod content;
+mod detached;
 pub(crate) mod verify;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use docstokg_catalog::{
 use futures::stream::BoxStream;
 
 pub use build::build_provider;
+use detached::detached;
 
 use crate::{
     blob::BlobStore,
@@ -149,16 +151,17 @@ impl Catalog for CatalogProvider {
     }
 
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream> {
-        Ok(self.metadata.list(validation::filter(filter)?))
+        Ok(detached(self.metadata.list(validation::filter(filter)?)))
     }
 
     async fn find_duplicates(
         &self,
         query: DuplicateQuery,
     ) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
-        Ok(self
-            .metadata
-            .duplicates(validation::duplicate_query(query)?))
+        Ok(detached(
+            self.metadata
+                .duplicates(validation::duplicate_query(query)?),
+        ))
     }
 
     async fn verify(&self, record_id: i64) -> Result<VerificationResult> {
@@ -173,12 +176,12 @@ impl Catalog for CatalogProvider {
         let options = validation::verify_all(options)?;
         let matching_records = self.metadata.count(&options.filter).await?;
         let records = self.metadata.list(options.filter.clone());
-        Ok(verify::verify_stream(
+        Ok(detached(verify::verify_stream(
             self.blobs.clone(),
             records,
             options,
             matching_records,
-        ))
+        )))
     }
 
     async fn put_content(

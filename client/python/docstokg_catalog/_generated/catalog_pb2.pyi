@@ -298,13 +298,19 @@ class PutContentHeader(_message.Message):
     expected_bytes: int
     def __init__(self, artifact_id: _Optional[str] = ..., source_url: _Optional[str] = ..., resolver: _Optional[str] = ..., content_type: _Optional[str] = ..., run_id: _Optional[str] = ..., expected_sha256: _Optional[str] = ..., expected_bytes: _Optional[int] = ...) -> None: ...
 
+class PutContentFinish(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class PutContentRequest(_message.Message):
-    __slots__ = ("header", "chunk")
+    __slots__ = ("header", "chunk", "finish")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     CHUNK_FIELD_NUMBER: _ClassVar[int]
+    FINISH_FIELD_NUMBER: _ClassVar[int]
     header: PutContentHeader
     chunk: bytes
-    def __init__(self, header: _Optional[_Union[PutContentHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+    finish: PutContentFinish
+    def __init__(self, header: _Optional[_Union[PutContentHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ..., finish: _Optional[_Union[PutContentFinish, _Mapping]] = ...) -> None: ...
 
 class PutContentResponse(_message.Message):
     __slots__ = ("record", "created", "differing_fields", "deduplicated")
@@ -425,3 +431,17 @@ class ProviderHealthResponse(_message.Message):
     message: str
     backends: _containers.RepeatedCompositeFieldContainer[BackendHealth]
     def __init__(self, state: _Optional[_Union[HealthState, str]] = ..., message: _Optional[str] = ..., backends: _Optional[_Iterable[_Union[BackendHealth, _Mapping]]] = ...) -> None: ...
+
+class ImportRecordsRequest(_message.Message):
+    __slots__ = ("records", "keep_ids")
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    KEEP_IDS_FIELD_NUMBER: _ClassVar[int]
+    records: _containers.RepeatedCompositeFieldContainer[DocumentRecord]
+    keep_ids: bool
+    def __init__(self, records: _Optional[_Iterable[_Union[DocumentRecord, _Mapping]]] = ..., keep_ids: _Optional[bool] = ...) -> None: ...
+
+class ImportRecordsResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[RegisterOrGetResponse]
+    def __init__(self, results: _Optional[_Iterable[_Union[RegisterOrGetResponse, _Mapping]]] = ...) -> None: ...

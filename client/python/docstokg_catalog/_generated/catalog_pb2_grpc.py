@@ -111,6 +111,11 @@ class CatalogServiceStub:
                 request_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ProviderHealthRequest.SerializeToString,
                 response_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ProviderHealthResponse.FromString,
                 _registered_method=True)
+        self.ImportRecords = channel.unary_unary(
+                '/docstokg.catalog.v1.CatalogService/ImportRecords',
+                request_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsRequest.SerializeToString,
+                response_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -195,7 +200,8 @@ class CatalogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def PutContent(self, request_iterator, context):
-        """Uploads bytes (a header, then chunks), stores them content-addressed, then registers them.
+        """Uploads bytes (a header, chunks, then finish), stores them content-addressed, then registers
+        them. Nothing is stored unless the finish message arrives.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -217,6 +223,14 @@ class CatalogServiceServicer:
 
     def ProviderHealth(self, request, context):
         """Reports the health of each backend of the provider, with probe latency.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportRecords(self, request, context):
+        """Imports complete records as ListRecords returns them (timestamps included), in one
+        transaction: idempotent on the key like RegisterOrGet. For restoring an export.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -294,6 +308,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ProviderHealth,
                     request_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ProviderHealthRequest.FromString,
                     response_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ProviderHealthResponse.SerializeToString,
+            ),
+            'ImportRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportRecords,
+                    request_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsRequest.FromString,
+                    response_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -681,6 +700,33 @@ class CatalogService:
             '/docstokg.catalog.v1.CatalogService/ProviderHealth',
             docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ProviderHealthRequest.SerializeToString,
             docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ProviderHealthResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/docstokg.catalog.v1.CatalogService/ImportRecords',
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsRequest.SerializeToString,
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsResponse.FromString,
             options,
             channel_credentials,
             insecure,

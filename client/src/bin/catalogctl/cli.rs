@@ -6,6 +6,9 @@ use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args, Parser, Subcommand};
 use docstokg_catalog::RecordFilter;
 
+pub use crate::export::ExportArgs;
+pub use crate::import::ImportArgs;
+
 /// Command-line client of the DocsToKG Catalog gRPC service.
 #[derive(Debug, Parser)]
 #[command(name = "catalogctl", version, about)]
@@ -37,6 +40,20 @@ pub struct Cli {
 pub enum Command {
     /// Register a document (idempotent on artifact id, source URL and resolver).
     Register(RegisterArgs),
+    /// Write every record matching the filters as JSON Lines, one record per line, by id.
+    ///
+    /// Streams ListRecords, so memory does not grow with the catalog. Each line is a record's
+    /// JSON form: snake_case fields, RFC 3339 timestamps, null for absent optional fields, the
+    /// format `catalogctl import` reads back. A file output appears under its name only once the
+    /// export is complete. The summary goes to stderr; with --json and --output FILE, it is a
+    /// JSON object on stdout instead.
+    Export(ExportArgs),
+    /// Import a JSON Lines file of exported records or of a download manifest.
+    ///
+    /// Reads the file line by line, validates each line and sends them in batches of
+    /// --batch-size, then prints a summary (with --json, one JSON object on stdout).
+    #[command(after_long_help = crate::manifest::FIELD_MAPPING)]
+    Import(ImportArgs),
     /// Register the documents of a JSON-lines file (one NewDocument per line), 1000 per call.
     RegisterBatch {
         /// The JSON-lines file.
@@ -230,6 +247,16 @@ mod tests {
     #[test]
     fn test_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn test_import_batch_size_is_bounded() {
+        let parse =
+            |size: &str| Cli::try_parse_from(["catalogctl", "import", "--batch-size", size, "f"]);
+        assert!(parse("0").is_err());
+        assert!(parse("1001").is_err());
+        assert!(parse("1000").is_ok());
+        assert!(Cli::try_parse_from(["catalogctl", "import", "--format", "csv", "f"]).is_err());
     }
 
     #[test]

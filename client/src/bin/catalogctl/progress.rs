@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressState, ProgressStyle};
 
 /// Whether progress bars should be drawn: not in JSON mode, and only on a terminal.
 pub fn visible(json: bool) -> bool {
@@ -34,4 +34,24 @@ fn bar(total: u64, visible: bool, template: &str) -> ProgressBar {
     let style =
         ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());
     ProgressBar::new(total).with_style(style)
+}
+
+/// A spinner counting `unit`s and their rate per second, for streams of unknown length.
+pub fn counter(unit: &str, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let template = format!("{{spinner}} [{{elapsed_precise}}] {{human_pos}} {unit} ({{rate}}/s)");
+    let style = ProgressStyle::with_template(&template)
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .with_key(
+            "rate",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                // Best effort: a failed write only blanks the rate.
+                let _ = write!(w, "{}", HumanCount(state.per_sec().max(0.0) as u64));
+            },
+        );
+    let bar = ProgressBar::new_spinner().with_style(style);
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }

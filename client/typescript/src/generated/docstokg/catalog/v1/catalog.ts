@@ -479,6 +479,26 @@ export interface ProviderHealthResponse {
   backends: BackendHealth[];
 }
 
+/** ImportRecords input. */
+export interface ImportRecordsRequest {
+  /** Complete records, at most max_batch_size. Their storage_uri is kept as it is. */
+  records: DocumentRecord[];
+  /**
+   * Keep each record's id where the target has no record with that id; otherwise (and when
+   * false) the target assigns a new id.
+   */
+  keepIds: boolean;
+}
+
+/** ImportRecords output. */
+export interface ImportRecordsResponse {
+  /**
+   * One result per record, in request order: created = false when the key was already present
+   * (the stored record is returned unchanged).
+   */
+  results: RegisterOrGetResponse[];
+}
+
 function createBaseDocumentRecord(): DocumentRecord {
   return {
     id: 0,
@@ -3746,6 +3766,128 @@ export const ProviderHealthResponse: MessageFns<ProviderHealthResponse> = {
   },
 };
 
+function createBaseImportRecordsRequest(): ImportRecordsRequest {
+  return { records: [], keepIds: false };
+}
+
+export const ImportRecordsRequest: MessageFns<ImportRecordsRequest> = {
+  encode(message: ImportRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      DocumentRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.keepIds !== false) {
+      writer.uint32(16).bool(message.keepIds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(DocumentRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.keepIds = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ImportRecordsRequest>, I>>(base?: I): ImportRecordsRequest {
+    return ImportRecordsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportRecordsRequest>, I>>(object: I): ImportRecordsRequest {
+    const message = createBaseImportRecordsRequest();
+    message.records = object.records?.map((e) => DocumentRecord.fromPartial(e)) || [];
+    message.keepIds = object.keepIds ?? false;
+    return message;
+  },
+};
+
+function createBaseImportRecordsResponse(): ImportRecordsResponse {
+  return { results: [] };
+}
+
+export const ImportRecordsResponse: MessageFns<ImportRecordsResponse> = {
+  encode(message: ImportRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      RegisterOrGetResponse.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportRecordsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportRecordsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(RegisterOrGetResponse.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ImportRecordsResponse>, I>>(base?: I): ImportRecordsResponse {
+    return ImportRecordsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportRecordsResponse>, I>>(object: I): ImportRecordsResponse {
+    const message = createBaseImportRecordsResponse();
+    message.results = object.results?.map((e) => RegisterOrGetResponse.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * CatalogService records every document a download pipeline fetched, finds duplicates by content
  * hash, verifies that stored bytes still match their hash and reports statistics.
@@ -3911,6 +4053,20 @@ export const CatalogServiceService = {
       Buffer.from(ProviderHealthResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ProviderHealthResponse => ProviderHealthResponse.decode(value),
   },
+  /**
+   * Imports complete records as ListRecords returns them (timestamps included), in one
+   * transaction: idempotent on the key like RegisterOrGet. For restoring an export.
+   */
+  importRecords: {
+    path: "/docstokg.catalog.v1.CatalogService/ImportRecords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportRecordsRequest): Buffer => Buffer.from(ImportRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportRecordsRequest => ImportRecordsRequest.decode(value),
+    responseSerialize: (value: ImportRecordsResponse): Buffer =>
+      Buffer.from(ImportRecordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportRecordsResponse => ImportRecordsResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServiceServer extends UntypedServiceImplementation {
@@ -3948,6 +4104,11 @@ export interface CatalogServiceServer extends UntypedServiceImplementation {
   stats: handleUnaryCall<StatsRequest, StatsResponse>;
   /** Reports the health of each backend of the provider, with probe latency. */
   providerHealth: handleUnaryCall<ProviderHealthRequest, ProviderHealthResponse>;
+  /**
+   * Imports complete records as ListRecords returns them (timestamps included), in one
+   * transaction: idempotent on the key like RegisterOrGet. For restoring an export.
+   */
+  importRecords: handleUnaryCall<ImportRecordsRequest, ImportRecordsResponse>;
 }
 
 export interface CatalogServiceClient extends Client {
@@ -4148,6 +4309,25 @@ export interface CatalogServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ProviderHealthResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Imports complete records as ListRecords returns them (timestamps included), in one
+   * transaction: idempotent on the key like RegisterOrGet. For restoring an export.
+   */
+  importRecords(
+    request: ImportRecordsRequest,
+    callback: (error: ServiceError | null, response: ImportRecordsResponse) => void,
+  ): ClientUnaryCall;
+  importRecords(
+    request: ImportRecordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportRecordsResponse) => void,
+  ): ClientUnaryCall;
+  importRecords(
+    request: ImportRecordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportRecordsResponse) => void,
   ): ClientUnaryCall;
 }
 
