@@ -202,6 +202,18 @@ pub async fn development_over_grpc() -> Option<Subject> {
     Some(over_grpc(dir, env, storage).await)
 }
 
+/// The development provider on a `:memory:` database (one shared-cache database for every pooled
+/// connection), called in-process.
+pub async fn development_in_memory() -> Option<Subject> {
+    let dir = temp_dir();
+    let env = vec![
+        ("DOCSTOKG_DEV_DB_PATH", ":memory:".to_owned()),
+        ("DOCSTOKG_STORAGE_ROOT", dir.path().join("blobs").display().to_string()),
+    ];
+    let storage = local(&dir);
+    Some(in_process(dir, env, storage).await)
+}
+
 /// The enterprise provider (PostgreSQL + local disk), called in-process.
 pub async fn enterprise_in_process() -> Option<Subject> {
     let dir = temp_dir();
