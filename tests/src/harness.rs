@@ -208,7 +208,10 @@ pub async fn development_in_memory() -> Option<Subject> {
     let dir = temp_dir();
     let env = vec![
         ("DOCSTOKG_DEV_DB_PATH", ":memory:".to_owned()),
-        ("DOCSTOKG_STORAGE_ROOT", dir.path().join("blobs").display().to_string()),
+        (
+            "DOCSTOKG_STORAGE_ROOT",
+            dir.path().join("blobs").display().to_string(),
+        ),
     ];
     let storage = local(&dir);
     Some(in_process(dir, env, storage).await)

@@ -14,5 +14,7 @@ mod over_grpc {
 }
 
 mod in_memory {
-    docstokg_catalog_tests::conformance_suite!(docstokg_catalog_tests::harness::development_in_memory);
+    docstokg_catalog_tests::conformance_suite!(
+        docstokg_catalog_tests::harness::development_in_memory
+    );
 }

@@ -240,7 +240,12 @@ async fn test_postgres_outage_flips_health_and_recovers_without_restart() {
             errors
         })
     };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while acknowledged.lock().await.len() < 100 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "registrations stalled before the test could begin"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     cluster.stop_server();

@@ -37,7 +37,12 @@ async fn test_sigkill_mid_stream_loses_no_acknowledged_registration() {
             }
         }));
     }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while acknowledged.lock().await.len() < 300 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "registrations stalled before the test could begin"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     server.kill().await;
