@@ -8,9 +8,11 @@ use tokio::{net::TcpListener, sync::watch};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{service::interceptor::InterceptedService, transport::Server};
 use tonic_health::ServingStatus;
-use tower::limit::GlobalConcurrencyLimitLayer;
 
-use crate::{auth::BearerAuth, config::ServerConfig, health, service::CatalogRpc};
+use crate::{
+    auth::BearerAuth, config::ServerConfig, deadline::DefaultDeadline, health,
+    load_shed::ShedBeyondLimit, service::CatalogRpc,
+};
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +56,12 @@ pub async fn serve(
         proto::catalog_service_server::CatalogServiceServer::new(CatalogRpc::new(catalog))
             .max_decoding_message_size(config.max_message_bytes)
             .max_encoding_message_size(config.max_message_bytes);
-    let catalog_service = InterceptedService::new(catalog_service, auth);
+    let deadline = Duration::from_secs(config.request_timeout_secs);
+    let limited = ShedBeyondLimit::new(
+        DefaultDeadline::new(catalog_service, deadline),
+        config.concurrency_limit,
+    );
+    let catalog_service = InterceptedService::new(limited, auth);
 
     let signal_reporter = reporter.clone();
     let signal = async move {
@@ -65,9 +72,6 @@ pub async fn serve(
     };
 
     let router = Server::builder()
-        .timeout(Duration::from_secs(config.request_timeout_secs))
-        .load_shed(true)
-        .layer(GlobalConcurrencyLimitLayer::new(config.concurrency_limit))
         .trace_fn(|request| tracing::info_span!("catalog.rpc", path = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -259,14 +259,14 @@ pub const SETTINGS: &[Setting] = &[
         &["DOCSTOKG_REQUEST_TIMEOUT_SECS"],
         Some("30"),
         "all",
-        "Deadline of a unary call, in seconds (a shorter grpc-timeout from the client wins).",
+        "Deadline of a catalog call, in seconds, answered with DEADLINE_EXCEEDED; uploads are exempt (a shorter grpc-timeout from the client wins).",
     ),
     setting(
         "server.concurrency_limit",
         &["DOCSTOKG_CONCURRENCY_LIMIT"],
         Some("256"),
         "all",
-        "Calls served at once across all connections; beyond it calls are shed with UNAVAILABLE.",
+        "Catalog calls served at once across all connections; beyond it calls are shed with RESOURCE_EXHAUSTED (health and reflection are exempt).",
     ),
     setting(
         "server.health_probe_interval_secs",
