@@ -2,6 +2,7 @@
 
 mod paging;
 pub mod postgres;
+mod postgres_import;
 mod row;
 pub mod sqlite;
 mod sqlx_error;
@@ -69,13 +70,8 @@ pub trait MetadataStore: Send + Sync + 'static {
         keep_ids: bool,
     ) -> Result<Vec<RegisterOutcome>>;
 
-    /// The record with this key.
-    async fn get_by_key(
-        &self,
-        artifact_id: &str,
-        source_url: &str,
-        resolver: &str,
-    ) -> Result<Option<DocumentRecord>>;
+    /// For each key (artifact_id, source_url, resolver), whether a record has it.
+    async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>>;
 
     /// The record with `id`.
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>>;

@@ -11,7 +11,7 @@ use docstokg_catalog::{
 };
 use futures::{StreamExt, stream::BoxStream};
 use sqlx::{
-    PgConnection, Postgres, QueryBuilder, Transaction,
+    Postgres, QueryBuilder, Transaction,
     postgres::{PgPool, PgPoolOptions},
 };
 use tokio::sync::mpsc;
@@ -20,6 +20,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::{
     Lookup, MetadataStats, MetadataStore,
     paging::{PAGE_SIZE, paged},
+    postgres_import::import_batch,
     row::{DocumentRow, GroupAssembler, GroupedRow, from_micros, key_sha256, now_micros},
     sqlx_error::from_sqlx,
 };
@@ -32,7 +33,7 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The selected columns, with timestamps as exact microseconds since the epoch (EXTRACT returns
 /// numeric), so rows decode like SQLite's.
-fn columns(prefix: &str) -> String {
+pub(super) fn columns(prefix: &str) -> String {
     format!(
         "{p}id, {p}artifact_id, {p}source_url, {p}resolver, {p}content_type, {p}bytes, {p}sha256, {p}storage_uri, \
          (EXTRACT(EPOCH FROM {p}created_at) * 1000000)::BIGINT AS created_at, \
@@ -247,10 +248,7 @@ impl MetadataStore for PostgresStore {
             .begin()
             .await
             .map_err(|e| from_sqlx("starting an import", e))?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            outcomes.push(import_on(&mut tx, record, keep_ids).await?);
-        }
+        let outcomes = import_batch(&mut tx, records, keep_ids).await?;
         if keep_ids {
             // Explicit ids bypass the identity sequence: move it past them.
             sqlx::query(
@@ -266,21 +264,19 @@ impl MetadataStore for PostgresStore {
         Ok(outcomes)
     }
 
-    async fn get_by_key(
-        &self,
-        artifact_id: &str,
-        source_url: &str,
-        resolver: &str,
-    ) -> Result<Option<DocumentRecord>> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| from_sqlx("connecting to PostgreSQL", e))?;
-        by_key(&mut conn, &key_sha256(artifact_id, source_url, resolver))
-            .await?
-            .map(TryInto::try_into)
-            .transpose()
+    async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
+        let digests: Vec<Vec<u8>> = keys.iter().map(|(a, u, r)| key_sha256(a, u, r)).collect();
+        let found: Vec<Vec<u8>> =
+            sqlx::query_scalar("SELECT key_sha256 FROM documents WHERE key_sha256 = ANY($1)")
+                .bind(&digests)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| from_sqlx("looking up keys", e))?;
+        let found: std::collections::HashSet<Vec<u8>> = found.into_iter().collect();
+        Ok(digests
+            .iter()
+            .map(|digest| found.contains(digest))
+            .collect())
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
@@ -417,79 +413,6 @@ impl MetadataStore for PostgresStore {
     }
 }
 
-async fn by_key(conn: &mut PgConnection, key: &[u8]) -> Result<Option<DocumentRow>> {
-    sqlx::query_as(&format!(
-        "SELECT {} FROM documents WHERE key_sha256 = $1",
-        columns("")
-    ))
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(|e| from_sqlx("reading a document by key", e))
-}
-
-/// Inserts `record` with its timestamps, and `id` when given, unless its key or id exists.
-async fn insert_record(
-    conn: &mut PgConnection,
-    record: &DocumentRecord,
-    key: &[u8],
-    id: Option<i64>,
-) -> Result<Option<DocumentRow>> {
-    let (id_column, id_value, overriding) = match id {
-        Some(_) => ("id, ", "$12, ", "OVERRIDING SYSTEM VALUE "),
-        None => ("", "", ""),
-    };
-    let sql = format!(
-        "INSERT INTO documents ({id_column}key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
-                                storage_uri, created_at, updated_at, run_id) {overriding}\
-         VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING RETURNING {}",
-        columns("")
-    );
-    let mut query = sqlx::query_as(&sql)
-        .bind(key)
-        .bind(&record.artifact_id)
-        .bind(&record.source_url)
-        .bind(&record.resolver)
-        .bind(&record.content_type)
-        .bind(record.bytes)
-        .bind(&record.sha256)
-        .bind(&record.storage_uri)
-        .bind(record.created_at)
-        .bind(record.updated_at)
-        .bind(&record.run_id);
-    if let Some(id) = id {
-        query = query.bind(id);
-    }
-    query
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(|e| from_sqlx("importing a record", e))
-}
-
-/// Imports `record` with its timestamps, and its id when `keep_id` and the id is free.
-async fn import_on(
-    conn: &mut PgConnection,
-    record: DocumentRecord,
-    keep_id: bool,
-) -> Result<RegisterOutcome> {
-    let key = key_sha256(&record.artifact_id, &record.source_url, &record.resolver);
-    if let Some(existing) = by_key(conn, &key).await? {
-        return Ok(RegisterOutcome::existing(
-            &NewDocument::from(&record),
-            existing.try_into()?,
-        ));
-    }
-    let id = (keep_id && record.id > 0).then_some(record.id);
-    let inserted = match insert_record(conn, &record, &key, id).await? {
-        Some(row) => row,
-        // The id is taken by another record: let the database assign one.
-        None => insert_record(conn, &record, &key, None)
-            .await?
-            .ok_or_else(|| CatalogError::internal("an imported record could not be inserted"))?,
-    };
-    Ok(RegisterOutcome::created(inserted.try_into()?))
-}
-
 /// Groups handed from a duplicates scan to its consumer ahead of time.
 const HANDOVER_CAPACITY: usize = 16;
 
@@ -574,8 +497,8 @@ struct CreatedRow {
 
 /// A row of a batch read-back: its key digest, and the record.
 #[derive(sqlx::FromRow)]
-struct KeyedRow {
-    key_sha256: Vec<u8>,
+pub(super) struct KeyedRow {
+    pub(super) key_sha256: Vec<u8>,
     #[sqlx(flatten)]
-    document: DocumentRow,
+    pub(super) document: DocumentRow,
 }

@@ -285,21 +285,21 @@ impl MetadataStore for SqliteStore {
         Ok(outcomes)
     }
 
-    async fn get_by_key(
-        &self,
-        artifact_id: &str,
-        source_url: &str,
-        resolver: &str,
-    ) -> Result<Option<DocumentRecord>> {
+    async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
         let mut conn = self
             .pool
             .acquire()
             .await
             .map_err(|e| from_sqlx("connecting to SQLite", e))?;
-        by_key(&mut conn, artifact_id, source_url, resolver)
-            .await?
-            .map(TryInto::try_into)
-            .transpose()
+        let mut found = Vec::with_capacity(keys.len());
+        for (artifact_id, source_url, resolver) in keys {
+            found.push(
+                by_key(&mut conn, artifact_id, source_url, resolver)
+                    .await?
+                    .is_some(),
+            );
+        }
+        Ok(found)
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {

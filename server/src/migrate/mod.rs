@@ -65,13 +65,20 @@ pub async fn migrate(
         .try_chunks(options.batch_size.max(1));
     while let Some(batch) = batches.try_next().await.map_err(|e| e.1)? {
         summary.records_read += batch.len() as u64;
+        let keys: Vec<(&str, &str, &str)> = batch
+            .iter()
+            .map(|r| {
+                (
+                    r.artifact_id.as_str(),
+                    r.source_url.as_str(),
+                    r.resolver.as_str(),
+                )
+            })
+            .collect();
+        let present = target.metadata().existing_keys(&keys).await?;
         let mut pending = Vec::with_capacity(batch.len());
-        for record in batch {
-            let present = target
-                .metadata()
-                .get_by_key(&record.artifact_id, &record.source_url, &record.resolver)
-                .await?;
-            if present.is_some() {
+        for (record, present) in batch.into_iter().zip(present) {
+            if present {
                 summary.records_skipped += 1;
             } else {
                 pending.push(record);
