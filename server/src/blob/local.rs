@@ -2,29 +2,24 @@
 //! and renamed into place, so a reader never sees a partial object.
 
 use std::{
-    io::{self, SeekFrom},
-    path::{Component, Path, PathBuf},
+    io,
+    path::{Path, PathBuf},
 };
 
 use async_trait::async_trait;
-use docstokg_catalog::{
-    BackendHealth, ByteStream, CatalogError, ErrorKind, Result, StorageBackend,
+use docstokg_catalog::{BackendHealth, ByteStream, CatalogError, Result, StorageBackend};
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+
+use super::{
+    BlobExpectation, BlobStore, ContentDigest, StoredBlob,
+    local_reader::{FILE_SCHEME, LocalReader, io_error},
 };
-use futures::{StreamExt, TryStreamExt};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
-use tokio_util::io::ReaderStream;
-
-use super::{BlobExpectation, BlobStore, ContentDigest, StoredBlob};
 use crate::health::timed_probe;
-
-/// Size of the chunks reads are streamed in.
-const READ_CHUNK_BYTES: usize = 256 * 1024;
-const FILE_SCHEME: &str = "file://";
 
 /// Blob store on a local directory.
 pub struct LocalBlobStore {
-    root: PathBuf,
-    canonical_root: PathBuf,
+    reader: LocalReader,
     tmp: PathBuf,
 }
 
@@ -44,71 +39,24 @@ impl LocalBlobStore {
         remove_stale_uploads(&tmp)
             .await
             .map_err(|e| io_error("clearing leftover uploads", e))?;
-        let canonical_root = tokio::fs::canonicalize(&root)
-            .await
-            .map_err(|e| io_error("resolving the storage root", e))?;
         Ok(Self {
-            root,
-            canonical_root,
+            reader: LocalReader::new(&root).await?,
             tmp,
         })
     }
 
+    fn root(&self) -> &Path {
+        self.reader.root()
+    }
+
     fn path_of(&self, sha256: &str) -> PathBuf {
-        self.root
+        self.root()
             .join("cas")
             .join("sha256")
             .join(&sha256[0..2])
             .join(&sha256[2..4])
             .join(sha256)
     }
-
-    /// The path of `storage_uri` when it is an absolute `file://` path under the root with no `.`
-    /// or `..` components: a purely lexical check, before any I/O.
-    fn scoped_path(&self, storage_uri: &str) -> Option<PathBuf> {
-        let path = Path::new(storage_uri.strip_prefix(FILE_SCHEME)?);
-        let plain = path.is_absolute()
-            && path
-                .components()
-                .all(|c| matches!(c, Component::RootDir | Component::Normal(_)));
-        (plain && path.starts_with(&self.root) && path != self.root).then(|| path.to_path_buf())
-    }
-
-    /// Resolves symlinks and checks the real path is still inside the root.
-    async fn open_in_scope(&self, storage_uri: &str) -> Result<Option<tokio::fs::File>> {
-        let path = self
-            .scoped_path(storage_uri)
-            .ok_or_else(|| out_of_scope(storage_uri))?;
-        let real = match tokio::fs::canonicalize(&path).await {
-            Ok(real) => real,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(io_error("resolving a stored object", e)),
-        };
-        if !real.starts_with(&self.canonical_root) {
-            return Err(out_of_scope(storage_uri));
-        }
-        match tokio::fs::File::open(&real).await {
-            Ok(file) => Ok(Some(file)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io_error("opening a stored object", e)),
-        }
-    }
-}
-
-fn out_of_scope(storage_uri: &str) -> CatalogError {
-    CatalogError::new(
-        ErrorKind::FailedPrecondition,
-        format!("{storage_uri} is outside this provider's storage; it was not opened"),
-    )
-}
-
-fn io_error(context: &str, error: io::Error) -> CatalogError {
-    let kind = match error.kind() {
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => ErrorKind::ResourceExhausted,
-        _ => ErrorKind::Unavailable,
-    };
-    tracing::warn!(%error, context, "local storage error");
-    CatalogError::new(kind, format!("{context}: {error}"))
 }
 
 /// Age after which a temporary upload file is a crash's leftover, not an upload in progress.
@@ -144,7 +92,7 @@ impl BlobStore for LocalBlobStore {
         StorageBackend {
             role: "blobs".into(),
             kind: "local".into(),
-            location: self.root.display().to_string(),
+            location: self.root().display().to_string(),
         }
     }
 
@@ -187,7 +135,7 @@ impl BlobStore for LocalBlobStore {
         let parent = target
             .parent()
             .map(Path::to_path_buf)
-            .unwrap_or_else(|| self.root.clone());
+            .unwrap_or_else(|| self.root().to_path_buf());
         tokio::fs::create_dir_all(&parent)
             .await
             .map_err(|e| io_error("creating a CAS directory", e))?;
@@ -215,18 +163,11 @@ impl BlobStore for LocalBlobStore {
     }
 
     fn in_scope(&self, storage_uri: &str) -> bool {
-        self.scoped_path(storage_uri).is_some()
+        self.reader.in_scope(storage_uri)
     }
 
     async fn size(&self, storage_uri: &str) -> Result<Option<u64>> {
-        let Some(file) = self.open_in_scope(storage_uri).await? else {
-            return Ok(None);
-        };
-        let metadata = file
-            .metadata()
-            .await
-            .map_err(|e| io_error("reading a stored object", e))?;
-        Ok(metadata.is_file().then_some(metadata.len()))
+        self.reader.size(storage_uri).await
     }
 
     async fn read(
@@ -235,17 +176,7 @@ impl BlobStore for LocalBlobStore {
         offset: u64,
         length: Option<u64>,
     ) -> Result<ByteStream> {
-        let mut file = self
-            .open_in_scope(storage_uri)
-            .await?
-            .ok_or_else(|| CatalogError::not_found(format!("no stored object at {storage_uri}")))?;
-        file.seek(SeekFrom::Start(offset))
-            .await
-            .map_err(|e| io_error("reading a stored object", e))?;
-        let reader = file.take(length.unwrap_or(u64::MAX));
-        Ok(ReaderStream::with_capacity(reader, READ_CHUNK_BYTES)
-            .map_err(|e| io_error("reading a stored object", e))
-            .boxed())
+        self.reader.read(storage_uri, offset, length).await
     }
 
     async fn probe(&self) -> BackendHealth {
@@ -263,7 +194,10 @@ impl BlobStore for LocalBlobStore {
                     "the probe file read back different bytes",
                 ));
             }
-            Ok(format!("local storage {} is writable", self.root.display()))
+            Ok(format!(
+                "local storage {} is writable",
+                self.root().display()
+            ))
         })
         .await
     }
@@ -273,7 +207,8 @@ impl BlobStore for LocalBlobStore {
 mod tests {
     use super::*;
     use bytes::Bytes;
-    use futures::stream;
+    use docstokg_catalog::ErrorKind;
+    use futures::{TryStreamExt, stream};
 
     fn body(parts: &[&'static [u8]]) -> ByteStream {
         stream::iter(
@@ -335,7 +270,7 @@ mod tests {
             .await
             .expect_err("mismatch");
         assert_eq!(entries(&store.tmp), 0);
-        assert_eq!(entries(&store.root.join("cas").join("sha256")), 0);
+        assert_eq!(entries(&store.root().join("cas").join("sha256")), 0);
     }
 
     #[tokio::test]
@@ -356,7 +291,7 @@ mod tests {
     async fn test_uris_outside_root_are_out_of_scope_without_io() {
         let (_dir, store) = store().await;
         assert!(!store.in_scope("file:///etc/shadow"));
-        let traversal = format!("file://{}/cas/../../../etc/shadow", store.root.display());
+        let traversal = format!("file://{}/cas/../../../etc/shadow", store.root().display());
         assert!(!store.in_scope(&traversal));
         assert!(!store.in_scope("s3://bucket/key"));
         assert_eq!(
@@ -374,7 +309,10 @@ mod tests {
         let (dir, store) = store().await;
         let link = dir.path().join("cas").join("escape");
         std::os::unix::fs::symlink("/etc/hostname", &link).expect("symlink");
-        let uri = format!("file://{}", store.root.join("cas").join("escape").display());
+        let uri = format!(
+            "file://{}",
+            store.root().join("cas").join("escape").display()
+        );
         assert!(store.in_scope(&uri));
         assert_eq!(
             store.size(&uri).await.err().map(|e| e.kind),

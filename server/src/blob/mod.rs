@@ -3,6 +3,8 @@
 
 mod digest;
 pub mod local;
+mod local_reader;
+mod read_only_roots;
 pub mod s3;
 
 use async_trait::async_trait;
@@ -10,6 +12,8 @@ use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
 pub use digest::{ContentDigest, hash_stream};
 pub use local::LocalBlobStore;
+pub use local_reader::LocalReader;
+pub use read_only_roots::WithReadOnlyRoots;
 pub use s3::S3BlobStore;
 
 /// What an upload must turn out to be.

@@ -131,6 +131,8 @@ pub struct ProviderConfig {
     pub blobs: BlobConfig,
     /// LRU cache capacity.
     pub cache_size: usize,
+    /// Directories Verify and GetContent may also read.
+    pub verify_roots: Vec<PathBuf>,
 }
 
 impl ProviderConfig {
@@ -269,6 +271,13 @@ fn flatten(
                     .any(|s| s.key.starts_with(&format!("{key}."))) =>
             {
                 flatten(&key, child, out)?
+            }
+            Value::Sequence(items) if settings::find(&key).is_some() => {
+                let setting = settings::find(&key).ok_or_else(|| unknown_key(&key))?;
+                let parts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
+                let parts =
+                    parts.ok_or_else(|| ConfigError(format!("{key} must be a list of strings")))?;
+                out.push((setting.key, parts.join(":")));
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
                 let setting = settings::find(&key).ok_or_else(|| unknown_key(&key))?;
@@ -431,11 +440,29 @@ fn resolve_provider(v: &Values) -> Result<ProviderConfig, ConfigError> {
         }
     };
     let cache_size = v.parse(&format!("catalog.{}.cache_size", section(name)))?;
+    let verify_roots: Vec<PathBuf> = v
+        .get("catalog.verify_roots")
+        .map(|roots| {
+            roots
+                .split(':')
+                .filter(|r| !r.is_empty())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(relative) = verify_roots.iter().find(|root| !root.is_absolute()) {
+        return Err(ConfigError(format!(
+            "catalog.verify_roots must hold absolute directories, got {}: set DOCSTOKG_VERIFY_ROOTS or \
+             catalog.verify_roots",
+            relative.display()
+        )));
+    }
     Ok(ProviderConfig {
         name,
         metadata,
         blobs,
         cache_size,
+        verify_roots,
     })
 }
 

@@ -77,6 +77,14 @@ pub const SETTINGS: &[Setting] = &[
          catalog.enterprise) or s3 (settings of catalog.cloud).",
     ),
     setting(
+        "catalog.verify_roots",
+        &["DOCSTOKG_VERIFY_ROOTS"],
+        None,
+        "all",
+        "Directories outside the provider's storage that Verify and GetContent may read (read-only), \
+         separated by ':' (YAML: a list or a ':'-separated string), e.g. the download pipeline's own directory.",
+    ),
+    setting(
         "catalog.dev.db_path",
         &["DOCSTOKG_DEV_DB_PATH"],
         Some("catalog-data/catalog.sqlite"),

@@ -202,3 +202,29 @@ fn test_configuration_reference_in_docs_matches_the_settings_table() {
         "docs/configuration.md is stale: run `cargo run --bin catalog-server -- config --reference > docs/configuration.md`"
     );
 }
+
+#[test]
+fn test_verify_roots_from_a_yaml_list_or_an_env_string() {
+    let file = yaml("catalog:\n  verify_roots:\n    - /data/downloads\n    - /mnt/archive\n");
+    let config = load(Some(file.path()), env_of(&[]), &[]).expect("yaml list");
+    assert_eq!(
+        config.provider.verify_roots,
+        [
+            PathBuf::from("/data/downloads"),
+            PathBuf::from("/mnt/archive")
+        ]
+    );
+    let config =
+        load(None, env_of(&[("DOCSTOKG_VERIFY_ROOTS", "/a:/b")]), &[]).expect("env string");
+    assert_eq!(
+        config.provider.verify_roots,
+        [PathBuf::from("/a"), PathBuf::from("/b")]
+    );
+    let error = load(
+        None,
+        env_of(&[("DOCSTOKG_VERIFY_ROOTS", "relative/dir")]),
+        &[],
+    )
+    .expect_err("relative");
+    assert!(error.0.contains("DOCSTOKG_VERIFY_ROOTS"), "{}", error.0);
+}

@@ -7,7 +7,7 @@ use docstokg_catalog::Result;
 
 use super::{CatalogProvider, ProviderSettings};
 use crate::{
-    blob::{BlobStore, LocalBlobStore, S3BlobStore},
+    blob::{BlobStore, LocalBlobStore, LocalReader, S3BlobStore, WithReadOnlyRoots},
     config::{BlobConfig, Config, MetadataConfig},
     metadata::{MetadataStore, PostgresStore, SqliteStore},
 };
@@ -22,10 +22,17 @@ pub async fn build_provider(config: &Config) -> Result<CatalogProvider> {
             max_overflow,
         } => Arc::new(PostgresStore::open(connection_url, *pool_size, *max_overflow).await?),
     };
-    let blobs: Arc<dyn BlobStore> = match &config.provider.blobs {
+    let mut blobs: Arc<dyn BlobStore> = match &config.provider.blobs {
         BlobConfig::Local { root_dir } => Arc::new(LocalBlobStore::open(root_dir).await?),
         BlobConfig::S3(s3) => Arc::new(S3BlobStore::open(s3).await?),
     };
+    if !config.provider.verify_roots.is_empty() {
+        let mut roots = Vec::with_capacity(config.provider.verify_roots.len());
+        for root in &config.provider.verify_roots {
+            roots.push(LocalReader::new(root).await?);
+        }
+        blobs = Arc::new(WithReadOnlyRoots::new(blobs, roots));
+    }
     let settings = ProviderSettings {
         name: config.provider.name().to_owned(),
         max_batch: config.server.max_batch_size,
