@@ -1,5 +1,7 @@
-"""Python client of the DocsToKG Catalog gRPC service: ``CatalogClient`` and its value types."""
+"""Python client of the DocsToKG Catalog gRPC service: ``CatalogClient``, its asyncio twin
+``AsyncCatalogClient``, and their value types."""
 
+from .aio import AsyncCatalogClient, AsyncVerifyAllRun
 from .client import CatalogClient, VerifyAllRun
 from .errors import (
     CatalogError,
@@ -32,6 +34,8 @@ from .models import (
 )
 
 __all__ = [
+    "AsyncCatalogClient",
+    "AsyncVerifyAllRun",
     "BackendHealth",
     "CatalogClient",
     "CatalogError",

@@ -220,7 +220,9 @@ def get_content(
     return Call("catalog.GetContent", request, _identity)
 
 
-def import_records(records: Iterable[DocumentRecord], keep_ids: bool) -> Call[list[RegisterOutcome]]:
+def import_records(
+    records: Iterable[DocumentRecord], keep_ids: bool
+) -> Call[list[RegisterOutcome]]:
     """ImportRecords: one outcome per record, in order."""
     request = pb.ImportRecordsRequest(records=[r.to_proto() for r in records], keep_ids=keep_ids)
     return Call("catalog.ImportRecords", request, _outcomes)

@@ -3,8 +3,13 @@
 CATALOG_TEST_ENDPOINT is a server without auth; CATALOG_TEST_AUTH_ENDPOINT a server that wants
 CATALOG_TEST_TOKEN; CATALOG_TEST_PROVIDER the provider both run. Every test makes its own ids, so
 the suites of both languages can share the servers.
+
+``async def`` tests (of ``AsyncCatalogClient``) run in a fresh event loop with ``asyncio.run``: the
+pinned tool list of scripts/test-clients has no asyncio plugin.
 """
 
+import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +25,16 @@ def setting(name: str) -> str:
     if not value:
         pytest.fail(f"{name} is not set: run scripts/test-clients, which starts the servers")
     return value
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    test = pyfuncitem.obj
+    if not inspect.iscoroutinefunction(test):
+        return None  # pytest calls it
+    arguments = {name: pyfuncitem.funcargs[name] for name in inspect.signature(test).parameters}
+    asyncio.run(test(**arguments))
+    return True
 
 
 @pytest.fixture
