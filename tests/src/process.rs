@@ -36,6 +36,33 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The resident memory (VmRSS) of process `pid` in KiB, `None` once it is gone.
+pub fn resident_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A running sample of a process's peak resident memory.
+pub struct PeakMemory {
+    peak: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeakMemory {
+    /// Stops sampling and returns the peak in KiB.
+    pub fn stop(self) -> u64 {
+        self.task.abort();
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// A `catalog-server serve` child process on loopback.
 pub struct ServerProcess {
     child: Child,
@@ -106,13 +133,23 @@ impl ServerProcess {
 
     /// Resident memory in KiB (VmRSS).
     pub fn resident_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).expect("/proc status");
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS line")
+        resident_kib(self.pid()).expect("VmRSS of a running process")
+    }
+
+    /// Samples the resident memory every 20 ms until the returned sampler is stopped.
+    pub fn sample_peak_memory(&self) -> PeakMemory {
+        let pid = self.pid();
+        let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+            resident_kib(pid).unwrap_or(0),
+        ));
+        let sampled = peak.clone();
+        let task = tokio::spawn(async move {
+            while let Some(kib) = resident_kib(pid) {
+                sampled.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        PeakMemory { peak, task }
     }
 
     /// Kills the process with SIGKILL: no shutdown code runs.

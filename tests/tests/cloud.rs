@@ -2,7 +2,7 @@
 //! store: large uploads in bounded memory, nothing left behind by a bad upload, riding out an
 //! outage of the store, and Stats naming the bucket.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use bytes::Bytes;
 use docstokg_catalog::{Catalog, ContentHeader, ContentRequest, ContentSelector, ErrorKind};
@@ -13,7 +13,6 @@ use docstokg_catalog_tests::{
     s3::{BucketView, GarageServer, S3Settings, fresh_prefix},
 };
 use futures::TryStreamExt;
-use tokio::sync::Mutex;
 
 async fn cloud_server(
     s3: &S3Settings,
@@ -46,24 +45,6 @@ fn header(artifact_id: &str) -> ContentHeader {
     }
 }
 
-/// Samples the resident memory of `pid` every 20 ms into `peak` until aborted.
-fn sample_peak_rss(pid: u32, peak: Arc<Mutex<u64>>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                && let Some(kib) = status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("VmRSS:"))
-                    .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            {
-                let mut peak = peak.lock().await;
-                *peak = (*peak).max(kib);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-}
-
 /// 64 MiB through PutContent: one object under its CAS key, server memory well under the object
 /// size, identical bytes back; the same bytes under another artifact: a record, no new object.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,14 +61,12 @@ async fn test_64_mib_upload_lands_as_one_cas_object_in_bounded_memory() {
     let hash = sha256_of(&data);
 
     let baseline = server.resident_kib();
-    let peak = Arc::new(Mutex::new(baseline));
-    let sampler = sample_peak_rss(server.pid(), peak.clone());
+    let sampler = server.sample_peak_memory();
     let outcome = client
         .put_content(header("big-1"), chunked(data.clone(), 256 * 1024))
         .await
         .expect("upload");
-    sampler.abort();
-    let growth_mib = (*peak.lock().await).saturating_sub(baseline) / 1024;
+    let growth_mib = sampler.stop().saturating_sub(baseline) / 1024;
     eprintln!(
         "64 MiB upload: server RSS grew {growth_mib} MiB (baseline {} MiB)",
         baseline / 1024

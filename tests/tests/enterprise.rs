@@ -115,25 +115,8 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
     assert_eq!(client.stats().await.expect("stats").total_records, 200_000);
     let baseline = server.resident_kib();
 
-    let peak = Arc::new(Mutex::new(baseline));
-    let sampler = {
-        let peak = peak.clone();
-        let pid = server.pid();
-        tokio::spawn(async move {
-            loop {
-                if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                    && let Some(kib) = status
-                        .lines()
-                        .find_map(|l| l.strip_prefix("VmRSS:"))
-                        .and_then(|r| r.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                {
-                    let mut peak = peak.lock().await;
-                    *peak = (*peak).max(kib);
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-    };
+    let sampler = server.sample_peak_memory();
+
     let query = DuplicateQuery {
         include_records: true,
         ..DuplicateQuery::default()
@@ -144,8 +127,7 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
         group_count += 1;
         record_count += group.records.len();
     }
-    sampler.abort();
-    let growth_mib = (*peak.lock().await).saturating_sub(baseline) / 1024;
+    let growth_mib = sampler.stop().saturating_sub(baseline) / 1024;
     assert_eq!(
         group_count, 99_999,
         "groups 1..=99999 have two records each"

@@ -6,6 +6,7 @@ mod postgres_import;
 mod row;
 pub mod sqlite;
 mod sqlx_error;
+mod stats;
 
 use async_trait::async_trait;
 use docstokg_catalog::{

@@ -23,6 +23,7 @@ use super::{
     postgres_import::import_batch,
     row::{DocumentRow, GroupAssembler, GroupedRow, from_micros, key_sha256, now_micros},
     sqlx_error::from_sqlx,
+    stats::read_stats,
 };
 use crate::{config::redact, health::timed_probe};
 
@@ -367,34 +368,7 @@ impl MetadataStore for PostgresStore {
     }
 
     async fn stats(&self) -> Result<MetadataStats> {
-        let (total_records, total_bytes, unique_sha256, unique_artifacts): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(bytes), 0)::BIGINT, COUNT(DISTINCT sha256), COUNT(DISTINCT artifact_id) \
-             FROM documents",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("computing stats", e))?;
-        let duplicate_groups: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT sha256 FROM documents WHERE sha256 IS NOT NULL \
-             GROUP BY sha256 HAVING COUNT(*) > 1) AS groups",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("computing stats", e))?;
-        let by_resolver: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("computing stats", e))?;
-        Ok(MetadataStats {
-            total_records,
-            total_bytes,
-            unique_sha256,
-            unique_artifacts,
-            duplicate_groups,
-            by_resolver,
-        })
+        read_stats(&self.pool).await
     }
 
     async fn probe(&self) -> BackendHealth {

@@ -22,6 +22,7 @@ use super::{
     paging::{PAGE_SIZE, paged},
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupedRow, now_micros},
     sqlx_error::from_sqlx,
+    stats::read_stats,
 };
 use crate::health::timed_probe;
 
@@ -391,34 +392,7 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn stats(&self) -> Result<MetadataStats> {
-        let (total_records, total_bytes, unique_sha256, unique_artifacts): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(bytes), 0), COUNT(DISTINCT sha256), COUNT(DISTINCT artifact_id) \
-             FROM documents",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("computing stats", e))?;
-        let duplicate_groups: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT sha256 FROM documents WHERE sha256 IS NOT NULL \
-             GROUP BY sha256 HAVING COUNT(*) > 1)",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("computing stats", e))?;
-        let by_resolver: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("computing stats", e))?;
-        Ok(MetadataStats {
-            total_records,
-            total_bytes,
-            unique_sha256,
-            unique_artifacts,
-            duplicate_groups,
-            by_resolver,
-        })
+        read_stats(&self.pool).await
     }
 
     async fn probe(&self) -> BackendHealth {
