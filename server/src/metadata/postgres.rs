@@ -4,18 +4,17 @@
 
 use std::time::Duration;
 
+use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
     BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
     RecordFilter, RecordStream, RegisterOutcome, Result, StorageBackend,
 };
-use futures::{StreamExt, stream::BoxStream};
+use futures::stream::BoxStream;
 use sqlx::{
     Postgres, QueryBuilder, Transaction,
     postgres::{PgPool, PgPoolOptions},
 };
-use tokio::sync::mpsc;
-use tokio_stream::wrappers::ReceiverStream;
 
 use super::{
     Lookup, MetadataStats, MetadataStore,
@@ -340,31 +339,27 @@ impl MetadataStore for PostgresStore {
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
         // A server-side cursor in a transaction: the database keeps the result, this process
-        // holds one page. A task of its own drives the cursor and hands groups over a bounded
-        // channel; when the consumer goes away it stops between queries and rolls back
-        // explicitly, and the connection returns to the pool clean.
+        // holds one page. The provider drives this stream on a task of its own, so a consumer
+        // that goes away drops it between queries; dropping the transaction then rolls it back.
         let pool = self.pool.clone();
-        let (sender, receiver) = mpsc::channel(HANDOVER_CAPACITY);
-        tokio::spawn(async move {
-            let mut tx = match pool.begin().await {
-                Ok(tx) => tx,
-                Err(error) => {
-                    let _ = sender
-                        .send(Err(from_sqlx("starting a duplicates scan", error)))
-                        .await;
-                    return;
+        Box::pin(try_stream! {
+            let mut tx = pool.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
+            declare_duplicates_cursor(&mut tx, &query).await?;
+            let mut groups = GroupAssembler::default();
+            loop {
+                let (page, page_len) = fetch_duplicates_page(&mut tx, &query, &mut groups).await?;
+                for group in page {
+                    yield group;
                 }
-            };
-            let scanned = scan_duplicates(&mut tx, &query, &sender).await;
-            let closed = tx
-                .rollback()
-                .await
-                .map_err(|e| from_sqlx("closing a duplicates scan", e));
-            if let Err(error) = scanned.and(closed) {
-                let _ = sender.send(Err(error)).await;
+                if page_len < CURSOR_PAGE_SIZE {
+                    break;
+                }
             }
-        });
-        ReceiverStream::new(receiver).boxed()
+            if let Some(done) = groups.finish() {
+                yield done;
+            }
+            tx.rollback().await.map_err(|e| from_sqlx("closing a duplicates scan", e))?;
+        })
     }
 
     async fn stats(&self) -> Result<MetadataStats> {
@@ -387,15 +382,10 @@ impl MetadataStore for PostgresStore {
     }
 }
 
-/// Groups handed from a duplicates scan to its consumer ahead of time.
-const HANDOVER_CAPACITY: usize = 16;
-
-/// Sends every duplicate group of `query` to `sender`, reading a cursor page by page; returns
-/// early (and fine) when the receiver is gone.
-async fn scan_duplicates(
+/// Declares the cursor of a duplicates scan in `tx`.
+async fn declare_duplicates_cursor(
     tx: &mut Transaction<'static, Postgres>,
     query: &DuplicateQuery,
-    sender: &mpsc::Sender<Result<DuplicateGroup>>,
 ) -> Result<()> {
     let groups_query = groups_sql(query.min_count);
     let sql = if query.include_records {
@@ -407,57 +397,52 @@ async fn scan_duplicates(
     } else {
         format!("{groups_query} ORDER BY group_count DESC, sha256 ASC")
     };
-    // Neither statement may be cached: FETCH has the same text for both result shapes, and a
-    // cached statement would decode the rows of one shape with the columns of the other.
+    // Neither statement of a scan may be cached: FETCH has the same text for both result shapes,
+    // and a cached statement would decode the rows of one shape with the columns of the other.
     sqlx::query(&format!("DECLARE duplicates NO SCROLL CURSOR FOR {sql}"))
         .persistent(false)
         .execute(&mut **tx)
         .await
-        .map_err(|e| from_sqlx("finding duplicates", e))?;
+        .map(drop)
+        .map_err(|e| from_sqlx("finding duplicates", e))
+}
+
+/// Fetches one page of the cursor: the groups it completes, and how many rows it held.
+async fn fetch_duplicates_page(
+    tx: &mut Transaction<'static, Postgres>,
+    query: &DuplicateQuery,
+    groups: &mut GroupAssembler,
+) -> Result<(Vec<DuplicateGroup>, i64)> {
     let fetch = format!("FETCH {CURSOR_PAGE_SIZE} FROM duplicates");
-    let mut groups = GroupAssembler::default();
-    loop {
-        let mut ready = Vec::new();
-        let page_len = if query.include_records {
-            let rows: Vec<GroupedRow> = sqlx::query_as(&fetch)
-                .persistent(false)
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(|e| from_sqlx("finding duplicates", e))?;
-            let page_len = rows.len() as i64;
-            for row in rows {
-                ready.extend(groups.push(row)?);
-            }
-            page_len
-        } else {
-            let rows: Vec<(String, i64, i64)> = sqlx::query_as(&fetch)
-                .persistent(false)
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(|e| from_sqlx("finding duplicates", e))?;
-            let page_len = rows.len() as i64;
-            ready.extend(
-                rows.into_iter()
-                    .map(|(sha256, count, total_bytes)| DuplicateGroup {
-                        sha256,
-                        count,
-                        total_bytes,
-                        records: Vec::new(),
-                    }),
-            );
-            page_len
-        };
-        if page_len < CURSOR_PAGE_SIZE {
-            ready.extend(std::mem::take(&mut groups).finish());
+    if query.include_records {
+        let rows: Vec<GroupedRow> = sqlx::query_as(&fetch)
+            .persistent(false)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| from_sqlx("finding duplicates", e))?;
+        let page_len = rows.len() as i64;
+        let mut done = Vec::new();
+        for row in rows {
+            done.extend(groups.push(row)?);
         }
-        for group in ready {
-            if sender.send(Ok(group)).await.is_err() {
-                return Ok(());
-            }
-        }
-        if page_len < CURSOR_PAGE_SIZE {
-            return Ok(());
-        }
+        Ok((done, page_len))
+    } else {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(&fetch)
+            .persistent(false)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(|e| from_sqlx("finding duplicates", e))?;
+        let page_len = rows.len() as i64;
+        let done = rows
+            .into_iter()
+            .map(|(sha256, count, total_bytes)| DuplicateGroup {
+                sha256,
+                count,
+                total_bytes,
+                records: Vec::new(),
+            })
+            .collect();
+        Ok((done, page_len))
     }
 }
 
