@@ -1,6 +1,8 @@
 //! The catalog's error: a small kind that maps one-to-one onto gRPC status codes, a message that
 //! says what was wrong and what to do, and the offending field for bad input.
 
+use std::sync::Arc;
+
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -69,8 +71,14 @@ impl ErrorKind {
     }
 }
 
+/// The underlying error a [`CatalogError`] was made from (a database, object-store or I/O error),
+/// kept for logs; it never crosses the wire.
+pub type ErrorSource = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
 /// An error of a catalog operation, the same on both sides of the wire.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Equality compares what a caller can observe (kind, message, field), not the kept cause.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{}: {message}", self.kind.code().description())]
 pub struct CatalogError {
     /// What went wrong.
@@ -79,7 +87,18 @@ pub struct CatalogError {
     pub message: String,
     /// The request field at fault, for [`ErrorKind::InvalidArgument`].
     pub field: Option<String>,
+    /// The error this one was made from, for logs (see [`CatalogError::caused_by`]).
+    #[source]
+    pub source: Option<ErrorSource>,
 }
+
+impl PartialEq for CatalogError {
+    fn eq(&self, other: &Self) -> bool {
+        (self.kind, &self.message, &self.field) == (other.kind, &other.message, &other.field)
+    }
+}
+
+impl Eq for CatalogError {}
 
 impl CatalogError {
     /// An error of `kind` with `message`.
@@ -88,7 +107,29 @@ impl CatalogError {
             kind,
             message: message.into(),
             field: None,
+            source: None,
         }
+    }
+
+    /// The same error, keeping `source` as its cause for logs.
+    pub fn caused_by(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The message followed by every cause in the source chain, for logs: `message: cause: ...`.
+    pub fn chain(&self) -> String {
+        let mut text = self.message.clone();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            let part = error.to_string();
+            if !text.contains(&part) {
+                text.push_str(": ");
+                text.push_str(&part);
+            }
+            cause = error.source();
+        }
+        text
     }
 
     /// Bad input in `field`.
@@ -99,6 +140,7 @@ impl CatalogError {
             kind: ErrorKind::InvalidArgument,
             message,
             field: Some(field),
+            source: None,
         }
     }
 
@@ -157,6 +199,7 @@ impl From<Status> for CatalogError {
             kind: ErrorKind::from_code(status.code()),
             message,
             field,
+            source: None,
         }
     }
 }
@@ -178,6 +221,14 @@ mod tests {
         let error = CatalogError::invalid("sha256", "bad").within("documents[3]");
         assert_eq!(error.field.as_deref(), Some("documents[3].sha256"));
         assert_eq!(error.message, "documents[3].sha256: bad");
+    }
+
+    #[test]
+    fn test_chain_lists_causes_after_the_message_and_equality_ignores_them() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let error = CatalogError::unavailable("reading a blob").caused_by(io);
+        assert_eq!(error.chain(), "reading a blob: permission denied");
+        assert_eq!(error, CatalogError::unavailable("reading a blob"));
     }
 
     #[test]

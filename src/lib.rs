@@ -17,13 +17,14 @@ pub use catalog::{ByteStream, Catalog, RecordStream};
 pub use content::{
     ContentDownload, ContentHeader, ContentInfo, ContentRequest, ContentSelector, PutOutcome,
 };
-pub use error::{CatalogError, ErrorKind, Result};
+pub use error::{CatalogError, ErrorKind, ErrorSource, Result};
 pub use health::{BackendHealth, HealthReport, HealthState};
 pub use query::{DuplicateGroup, DuplicateQuery, RecordFilter};
 pub use record::{DocumentRecord, NewDocument, RegisterOutcome};
 pub use stats::{CatalogStats, StorageBackend};
 pub use verification::{
-    VerificationResult, VerificationStatus, VerifyAllEvent, VerifyAllOptions, VerifySummary,
+    DEFAULT_VERIFY_CONCURRENCY, VerificationResult, VerificationStatus, VerifyAllEvent,
+    VerifyAllOptions, VerifySummary,
 };
 
 /// Code generated from `proto/docstokg/catalog/v1/catalog.proto` by tonic-prost-build.

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::RecordFilter;
 
+/// Records VerifyAll verifies at once unless told otherwise (the wire's 0 means this).
+pub const DEFAULT_VERIFY_CONCURRENCY: usize = 4;
+
 /// Outcome of verifying one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -57,7 +60,7 @@ impl Default for VerifyAllOptions {
         Self {
             filter: RecordFilter::default(),
             sample_rate: 1.0,
-            concurrency: 4,
+            concurrency: DEFAULT_VERIFY_CONCURRENCY,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! [`Catalog`] over gRPC: each method calls its RPC and converts with the contract crate.
+//! [`Catalog`] over gRPC: each method encodes its request with the contract crate's `convert`
+//! module, calls the RPC, and decodes the answer with the same module.
 
 use async_trait::async_trait;
 use docstokg_catalog::convert::required_record;
@@ -14,7 +15,7 @@ use futures::stream::BoxStream;
 
 use crate::client::CatalogClient;
 use crate::errors::status_error;
-use crate::{download, requests, upload};
+use crate::{download, upload};
 
 /// Wire records as domain records.
 fn records(records: Vec<proto::DocumentRecord>) -> Result<Vec<DocumentRecord>> {
@@ -113,9 +114,7 @@ impl Catalog for CatalogClient {
     }
 
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream> {
-        let request = proto::ListRecordsRequest {
-            filter: Some(filter.into()),
-        };
+        let request = proto::ListRecordsRequest::from(filter);
         let stream = self
             .rpc()
             .list_records(request)
@@ -123,7 +122,7 @@ impl Catalog for CatalogClient {
             .map_err(status_error)?
             .into_inner();
         Ok(stream
-            .map(|message| required_record(message.map_err(status_error)?.record))
+            .map(|message| DocumentRecord::try_from(message.map_err(status_error)?))
             .boxed())
     }
 
@@ -131,7 +130,7 @@ impl Catalog for CatalogClient {
         &self,
         query: DuplicateQuery,
     ) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
-        let request = requests::find_duplicates(query);
+        let request = proto::FindDuplicatesRequest::from(query);
         let stream = self
             .rpc()
             .find_duplicates(request)
@@ -163,7 +162,7 @@ impl Catalog for CatalogClient {
         &self,
         options: VerifyAllOptions,
     ) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
-        let request = requests::verify_all(options)?;
+        let request = proto::VerifyAllRequest::from(options);
         let stream = self
             .rpc()
             .verify_all(request)
@@ -180,7 +179,7 @@ impl Catalog for CatalogClient {
     }
 
     async fn get_content(&self, request: ContentRequest) -> Result<ContentDownload> {
-        download::get(self.rpc(), requests::get_content(request)?).await
+        download::get(self.rpc(), request.try_into()?).await
     }
 
     async fn import_records(

@@ -1,7 +1,8 @@
 //! GetContent: a server-streaming download, an info message then the chunks.
 
-use docstokg_catalog::proto::{self, get_content_response};
-use docstokg_catalog::{ByteStream, CatalogError, ContentDownload, ContentInfo, Result};
+use docstokg_catalog::convert::DownloadPart;
+use docstokg_catalog::proto;
+use docstokg_catalog::{ByteStream, CatalogError, ContentDownload, Result};
 
 use crate::client::RpcClient;
 use crate::errors::status_error;
@@ -12,17 +13,15 @@ pub(crate) async fn get(
     mut rpc: RpcClient,
     request: proto::GetContentRequest,
 ) -> Result<ContentDownload> {
-    use get_content_response::Part;
     let mut stream = rpc
         .get_content(request)
         .await
         .map_err(status_error)?
         .into_inner();
-    let info: ContentInfo = match stream.message().await.map_err(status_error)? {
-        Some(proto::GetContentResponse {
-            part: Some(Part::Info(info)),
-        }) => info.into(),
-        Some(_) => {
+    let first = stream.message().await.map_err(status_error)?;
+    let info = match first.map(DownloadPart::try_from).transpose()? {
+        Some(DownloadPart::Info(info)) => info,
+        Some(DownloadPart::Chunk(_)) => {
             return Err(CatalogError::internal(
                 "the server sent content bytes before the content info",
             ));
@@ -37,7 +36,7 @@ pub(crate) async fn get(
     let body: ByteStream = Box::pin(async_stream::try_stream! {
         let mut received: i64 = 0;
         while let Some(message) = stream.message().await.map_err(status_error)? {
-            let Some(Part::Chunk(chunk)) = message.part else {
+            let DownloadPart::Chunk(chunk) = DownloadPart::try_from(message)? else {
                 Err(CatalogError::internal("the server sent a download message that is not a chunk"))?;
                 return;
             };

@@ -23,7 +23,6 @@ mod client;
 mod download;
 mod errors;
 mod options;
-mod requests;
 mod upload;
 
 pub use client::CatalogClient;

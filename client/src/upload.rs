@@ -4,11 +4,9 @@
 //! request stream simply ends without it: the upload is abandoned on the server, and the caller
 //! gets its own error back.
 
-use docstokg_catalog::convert::required_record;
-use docstokg_catalog::proto::{self, put_content_request::Part};
-use docstokg_catalog::{
-    ByteStream, CatalogError, ContentHeader, PutOutcome, RegisterOutcome, Result,
-};
+use docstokg_catalog::convert::UploadPart;
+use docstokg_catalog::proto;
+use docstokg_catalog::{ByteStream, CatalogError, ContentHeader, PutOutcome, Result};
 use futures::{Stream, StreamExt};
 use tokio::sync::oneshot;
 
@@ -35,15 +33,7 @@ pub(crate) async fn put(
     tokio::select! {
         biased;
         error = caller_failed => Err(error),
-        response = call => {
-            let response = response.map_err(status_error)?.into_inner();
-            let registration = RegisterOutcome {
-                record: required_record(response.record)?,
-                created: response.created,
-                differing_fields: response.differing_fields,
-            };
-            Ok(PutOutcome { registration, deduplicated: response.deduplicated })
-        }
+        response = call => PutOutcome::try_from(response.map_err(status_error)?.into_inner()),
     }
 }
 
@@ -56,11 +46,11 @@ fn upload_messages(
     failed: oneshot::Sender<CatalogError>,
 ) -> impl Stream<Item = proto::PutContentRequest> + Send + 'static {
     async_stream::stream! {
-        yield proto::PutContentRequest { part: Some(Part::Header(header.into())) };
+        yield UploadPart::Header(header).into();
         while let Some(chunk) = body.next().await {
             match chunk {
                 Ok(chunk) if chunk.is_empty() => {}
-                Ok(chunk) => yield proto::PutContentRequest { part: Some(Part::Chunk(chunk)) },
+                Ok(chunk) => yield UploadPart::Chunk(chunk).into(),
                 Err(error) => {
                     // The receiver is gone only when the call already finished; nothing to tell.
                     let _ = failed.send(error);
@@ -68,6 +58,6 @@ fn upload_messages(
                 }
             }
         }
-        yield proto::PutContentRequest { part: Some(Part::Finish(proto::PutContentFinish {})) };
+        yield UploadPart::Finish.into();
     }
 }

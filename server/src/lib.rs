@@ -15,4 +15,5 @@ pub mod migrate;
 pub mod provider;
 pub mod server;
 pub mod service;
+mod span_stream;
 pub mod telemetry;

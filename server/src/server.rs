@@ -72,7 +72,7 @@ pub async fn serve(
     };
 
     let router = Server::builder()
-        .trace_fn(|request| tracing::info_span!("catalog.rpc", path = %request.uri().path()))
+        .trace_fn(|request| tracing::info_span!("catalog.grpc", path = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)

@@ -1,21 +1,25 @@
-//! The tonic service: decodes each RPC, calls the [`Catalog`], encodes the answer. Domain errors
-//! become `tonic::Status` here and nowhere else.
+//! The tonic service, the first of the three hops of every RPC: service -> provider
+//! (`provider/mod.rs`) -> store (`metadata/<db>.rs` or `blob/<backend>.rs`).
+//!
+//! Each handler is a thin call of an `inner_*` method that decodes the request with the contract
+//! crate's `convert` module, calls the [`Catalog`] and encodes the answer, returning the domain
+//! `Result`. Domain errors become a `tonic::Status`, and are logged, in [`to_status`] only.
 
 use std::sync::Arc;
 
 use docstokg_catalog::{
-    Catalog, CatalogError, ContentRequest, ContentSelector, DocumentRecord, DuplicateQuery,
-    ErrorKind, NewDocument, RecordFilter, VerifyAllOptions, proto, validation,
+    Catalog, CatalogError, ContentHeader, ContentRequest, DuplicateQuery, ErrorKind, NewDocument,
+    RecordFilter, Result, VerifyAllOptions,
+    convert::{DownloadPart, UploadPart, imported_record},
+    proto,
 };
 use futures::{StreamExt, TryStreamExt, stream::BoxStream};
 use proto::catalog_service_server::CatalogService;
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Span;
 
-/// Default VerifyAll concurrency when the request leaves it at 0.
-const DEFAULT_VERIFY_CONCURRENCY: usize = 4;
-
-type RpcResult<T> = Result<Response<T>, Status>;
-type RpcStream<T> = BoxStream<'static, Result<T, Status>>;
+type RpcResult<T> = std::result::Result<Response<T>, Status>;
+type RpcStream<T> = BoxStream<'static, std::result::Result<T, Status>>;
 
 /// The gRPC face of a catalog.
 pub struct CatalogRpc {
@@ -29,75 +33,77 @@ impl CatalogRpc {
     }
 }
 
-/// Converts a domain error, logging it at the level its kind deserves.
-fn status(error: CatalogError) -> Status {
-    match error.kind {
-        ErrorKind::Internal => tracing::error!(%error, "internal error"),
-        ErrorKind::Unavailable | ErrorKind::ResourceExhausted => {
-            tracing::warn!(%error, "call failed")
+/// The one place a domain error becomes a `tonic::Status`. It is logged here, once, at the level
+/// its kind deserves: bugs at error, outages and overload at warn, the caller's own mistakes
+/// (bad input, unknown ids, cancellation) at debug. The log carries the error's whole cause
+/// chain; the wire carries only its message.
+fn to_status(error: CatalogError) -> Status {
+    let chain = error.chain();
+    let kind = error.kind;
+    match kind {
+        ErrorKind::Internal => tracing::error!(?kind, error = %chain, "call failed: a bug"),
+        ErrorKind::Unavailable | ErrorKind::ResourceExhausted | ErrorKind::DeadlineExceeded => {
+            tracing::warn!(?kind, error = %chain, "call failed")
         }
-        _ => tracing::debug!(%error, "call rejected"),
+        _ => tracing::debug!(?kind, error = %chain, "call rejected"),
     }
     Status::from(error)
 }
 
-fn stream_of<T, P>(items: BoxStream<'static, docstokg_catalog::Result<T>>) -> RpcStream<P>
+/// A unary answer on the wire.
+fn answer<T>(result: Result<T>) -> RpcResult<T> {
+    result.map(Response::new).map_err(to_status)
+}
+
+/// A stream of domain items as a stream of messages.
+fn message_stream<T, P>(items: BoxStream<'static, Result<T>>) -> RpcStream<P>
 where
     T: Send + 'static,
     P: From<T> + Send + 'static,
 {
-    items.map_ok(P::from).map_err(status).boxed()
+    items.map_ok(P::from).map_err(to_status).boxed()
 }
 
-fn filter_of(filter: Option<proto::RecordFilter>) -> Result<RecordFilter, Status> {
-    filter
-        .map(RecordFilter::try_from)
-        .transpose()
-        .map(Option::unwrap_or_default)
-        .map_err(status)
+/// Records as messages.
+fn messages(records: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::DocumentRecord> {
+    records.into_iter().map(Into::into).collect()
 }
 
-fn records(list: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::DocumentRecord> {
-    list.into_iter().map(Into::into).collect()
-}
-
-/// A record to import; a missing created_at means now, a missing updated_at means created_at.
-fn imported_record(mut record: proto::DocumentRecord) -> docstokg_catalog::Result<DocumentRecord> {
-    let now = docstokg_catalog::convert::to_timestamp(chrono::Utc::now());
-    let created_at = record.created_at.get_or_insert(now);
-    let created_at = *created_at;
-    record.updated_at.get_or_insert(created_at);
-    DocumentRecord::try_from(record)
-}
-
-/// Splits an upload stream into its header and a stream of chunks. A missing or repeated header
-/// is INVALID_ARGUMENT. The chunks end cleanly only at the `finish` message: tonic reports a
+/// Splits an upload into its header and a stream of chunks. A missing or repeated header is
+/// INVALID_ARGUMENT. The chunks end cleanly only at the `finish` message: tonic reports a
 /// client's cancellation as a clean end of the request stream, so an end without `finish` is an
 /// interrupted upload and fails the stream, and nothing is stored.
 async fn split_upload(
     mut messages: Streaming<proto::PutContentRequest>,
-) -> Result<(proto::PutContentHeader, docstokg_catalog::ByteStream), Status> {
-    use proto::put_content_request::Part;
-    let header = match messages.message().await? {
-        Some(proto::PutContentRequest {
-            part: Some(Part::Header(header)),
-        }) => header,
+) -> Result<(ContentHeader, docstokg_catalog::ByteStream)> {
+    let interrupted = |status: Status| {
+        CatalogError::new(
+            ErrorKind::Cancelled,
+            format!("the upload was interrupted: {}", status.message()),
+        )
+    };
+    let header = match messages
+        .message()
+        .await
+        .map_err(interrupted)?
+        .map(UploadPart::try_from)
+    {
+        Some(Ok(UploadPart::Header(header))) => header,
+        Some(Err(error)) => return Err(error),
         _ => {
-            return Err(Status::from(CatalogError::invalid(
+            return Err(CatalogError::invalid(
                 "header",
                 "the first message of an upload must be its header",
-            )));
+            ));
         }
     };
     let chunks = async_stream::try_stream! {
         loop {
-            let message = messages.message().await.map_err(|status| {
-                CatalogError::new(ErrorKind::Cancelled, format!("the upload was interrupted: {}", status.message()))
-            })?;
-            match message.and_then(|m| m.part) {
-                Some(Part::Chunk(chunk)) => yield chunk,
-                Some(Part::Finish(_)) => break,
-                Some(Part::Header(_)) => Err(CatalogError::invalid("header", "an upload has exactly one header"))?,
+            let message = messages.message().await.map_err(interrupted)?;
+            match message.map(UploadPart::try_from).transpose()? {
+                Some(UploadPart::Chunk(chunk)) => yield chunk,
+                Some(UploadPart::Finish) => break,
+                Some(UploadPart::Header(_)) => Err(CatalogError::invalid("header", "an upload has exactly one header"))?,
                 None => Err(CatalogError::invalid(
                     "finish",
                     "the upload ended without its finish message (or the client went away); nothing was stored",
@@ -111,98 +117,226 @@ async fn split_upload(
     Ok((header, Box::pin(chunks)))
 }
 
+impl CatalogRpc {
+    #[tracing::instrument(name = "catalog.rpc.register_or_get", skip_all, fields(record_id))]
+    async fn inner_register_or_get(
+        &self,
+        request: proto::RegisterOrGetRequest,
+    ) -> Result<proto::RegisterOrGetResponse> {
+        let outcome = self
+            .catalog
+            .register_or_get(NewDocument::try_from(request)?)
+            .await?;
+        Span::current().record("record_id", outcome.record.id);
+        Ok(outcome.into())
+    }
+
+    #[tracing::instrument(
+        name = "catalog.rpc.register_or_get_batch",
+        skip_all,
+        fields(documents)
+    )]
+    async fn inner_register_or_get_batch(
+        &self,
+        request: proto::RegisterOrGetBatchRequest,
+    ) -> Result<proto::RegisterOrGetBatchResponse> {
+        Span::current().record("documents", request.documents.len());
+        let documents = request.documents.into_iter().map(Into::into).collect();
+        let outcomes = self.catalog.register_or_get_batch(documents).await?;
+        Ok(proto::RegisterOrGetBatchResponse {
+            results: outcomes.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.get_record", skip_all, fields(record_id = request.id))]
+    async fn inner_get_record(
+        &self,
+        request: proto::GetRecordRequest,
+    ) -> Result<proto::GetRecordResponse> {
+        let record = self.catalog.get_record(request.id).await?;
+        Ok(proto::GetRecordResponse {
+            record: Some(record.into()),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.get_by_artifact", skip_all)]
+    async fn inner_get_by_artifact(
+        &self,
+        request: proto::GetByArtifactRequest,
+    ) -> Result<proto::GetByArtifactResponse> {
+        let found = self.catalog.get_by_artifact(&request.artifact_id).await?;
+        Ok(proto::GetByArtifactResponse {
+            records: messages(found),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.get_by_sha256", skip_all, fields(sha256 = %request.sha256))]
+    async fn inner_get_by_sha256(
+        &self,
+        request: proto::GetBySha256Request,
+    ) -> Result<proto::GetBySha256Response> {
+        let found = self.catalog.get_by_sha256(&request.sha256).await?;
+        Ok(proto::GetBySha256Response {
+            records: messages(found),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.get_by_run", skip_all)]
+    async fn inner_get_by_run(
+        &self,
+        request: proto::GetByRunRequest,
+    ) -> Result<proto::GetByRunResponse> {
+        let found = self.catalog.get_by_run(&request.run_id).await?;
+        Ok(proto::GetByRunResponse {
+            records: messages(found),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.list_records", skip_all)]
+    async fn inner_list_records(
+        &self,
+        request: proto::ListRecordsRequest,
+    ) -> Result<RpcStream<proto::ListRecordsResponse>> {
+        let stream = self
+            .catalog
+            .list_records(RecordFilter::try_from(request)?)
+            .await?;
+        Ok(message_stream(stream))
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.find_duplicates", skip_all)]
+    async fn inner_find_duplicates(
+        &self,
+        request: proto::FindDuplicatesRequest,
+    ) -> Result<RpcStream<proto::FindDuplicatesResponse>> {
+        let groups = self
+            .catalog
+            .find_duplicates(DuplicateQuery::from(request))
+            .await?;
+        Ok(message_stream(groups))
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.verify", skip_all, fields(record_id = request.record_id))]
+    async fn inner_verify(&self, request: proto::VerifyRequest) -> Result<proto::VerifyResponse> {
+        let result = self.catalog.verify(request.record_id).await?;
+        Ok(proto::VerifyResponse {
+            result: Some(result.into()),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.verify_all", skip_all)]
+    async fn inner_verify_all(
+        &self,
+        request: proto::VerifyAllRequest,
+    ) -> Result<RpcStream<proto::VerifyAllResponse>> {
+        let options = VerifyAllOptions::try_from(request)?;
+        Ok(message_stream(self.catalog.verify_all(options).await?))
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.put_content", skip_all, fields(record_id, sha256))]
+    async fn inner_put_content(
+        &self,
+        request: Streaming<proto::PutContentRequest>,
+    ) -> Result<proto::PutContentResponse> {
+        let (header, chunks) = split_upload(request).await?;
+        let outcome = self.catalog.put_content(header, chunks).await?;
+        let record = &outcome.registration.record;
+        Span::current().record("record_id", record.id);
+        Span::current().record("sha256", record.sha256.as_deref().unwrap_or_default());
+        Ok(outcome.into())
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.get_content", skip_all, fields(sha256))]
+    async fn inner_get_content(
+        &self,
+        request: proto::GetContentRequest,
+    ) -> Result<RpcStream<proto::GetContentResponse>> {
+        let download = self
+            .catalog
+            .get_content(ContentRequest::try_from(request)?)
+            .await?;
+        Span::current().record("sha256", download.info.sha256.as_str());
+        let info = futures::stream::once(async move { Ok(DownloadPart::Info(download.info)) });
+        let parts = info.chain(download.body.map_ok(DownloadPart::Chunk));
+        Ok(message_stream(parts.boxed()))
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.import_records", skip_all, fields(records))]
+    async fn inner_import_records(
+        &self,
+        request: proto::ImportRecordsRequest,
+    ) -> Result<proto::ImportRecordsResponse> {
+        Span::current().record("records", request.records.len());
+        let records = request
+            .records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| {
+                imported_record(record).map_err(|e| e.within(&format!("records[{index}]")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let outcomes = self
+            .catalog
+            .import_records(records, request.keep_ids)
+            .await?;
+        Ok(proto::ImportRecordsResponse {
+            results: outcomes.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.stats", skip_all)]
+    async fn inner_stats(&self) -> Result<proto::StatsResponse> {
+        Ok(self.catalog.stats().await?.into())
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.provider_health", skip_all)]
+    async fn inner_provider_health(&self) -> Result<proto::ProviderHealthResponse> {
+        Ok(self.catalog.provider_health().await?.into())
+    }
+}
+
 #[tonic::async_trait]
 impl CatalogService for CatalogRpc {
     async fn register_or_get(
         &self,
         request: Request<proto::RegisterOrGetRequest>,
     ) -> RpcResult<proto::RegisterOrGetResponse> {
-        let document = request
-            .into_inner()
-            .document
-            .ok_or_else(|| Status::from(CatalogError::invalid("document", "is required")))?;
-        let outcome = self
-            .catalog
-            .register_or_get(NewDocument::from(document))
-            .await
-            .map_err(status)?;
-        Ok(Response::new(outcome.into()))
+        answer(self.inner_register_or_get(request.into_inner()).await)
     }
 
     async fn register_or_get_batch(
         &self,
         request: Request<proto::RegisterOrGetBatchRequest>,
     ) -> RpcResult<proto::RegisterOrGetBatchResponse> {
-        let documents = request
-            .into_inner()
-            .documents
-            .into_iter()
-            .map(NewDocument::from)
-            .collect();
-        let outcomes = self
-            .catalog
-            .register_or_get_batch(documents)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(proto::RegisterOrGetBatchResponse {
-            results: outcomes.into_iter().map(Into::into).collect(),
-        }))
+        answer(self.inner_register_or_get_batch(request.into_inner()).await)
     }
 
     async fn get_record(
         &self,
         request: Request<proto::GetRecordRequest>,
     ) -> RpcResult<proto::GetRecordResponse> {
-        let record = self
-            .catalog
-            .get_record(request.into_inner().id)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(proto::GetRecordResponse {
-            record: Some(record.into()),
-        }))
+        answer(self.inner_get_record(request.into_inner()).await)
     }
 
     async fn get_by_artifact(
         &self,
         request: Request<proto::GetByArtifactRequest>,
     ) -> RpcResult<proto::GetByArtifactResponse> {
-        let found = self
-            .catalog
-            .get_by_artifact(&request.into_inner().artifact_id)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(proto::GetByArtifactResponse {
-            records: records(found),
-        }))
+        answer(self.inner_get_by_artifact(request.into_inner()).await)
     }
 
     async fn get_by_sha256(
         &self,
         request: Request<proto::GetBySha256Request>,
     ) -> RpcResult<proto::GetBySha256Response> {
-        let found = self
-            .catalog
-            .get_by_sha256(&request.into_inner().sha256)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(proto::GetBySha256Response {
-            records: records(found),
-        }))
+        answer(self.inner_get_by_sha256(request.into_inner()).await)
     }
 
     async fn get_by_run(
         &self,
         request: Request<proto::GetByRunRequest>,
     ) -> RpcResult<proto::GetByRunResponse> {
-        let found = self
-            .catalog
-            .get_by_run(&request.into_inner().run_id)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(proto::GetByRunResponse {
-            records: records(found),
-        }))
+        answer(self.inner_get_by_run(request.into_inner()).await)
     }
 
     type ListRecordsStream = RpcStream<proto::ListRecordsResponse>;
@@ -211,16 +345,7 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::ListRecordsRequest>,
     ) -> RpcResult<Self::ListRecordsStream> {
-        let filter = filter_of(request.into_inner().filter)?;
-        let stream = self.catalog.list_records(filter).await.map_err(status)?;
-        Ok(Response::new(
-            stream
-                .map_ok(|record| proto::ListRecordsResponse {
-                    record: Some(record.into()),
-                })
-                .map_err(status)
-                .boxed(),
-        ))
+        answer(self.inner_list_records(request.into_inner()).await)
     }
 
     type FindDuplicatesStream = RpcStream<proto::FindDuplicatesResponse>;
@@ -229,31 +354,14 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::FindDuplicatesRequest>,
     ) -> RpcResult<Self::FindDuplicatesStream> {
-        let request = request.into_inner();
-        let min_count = if request.min_count == 0 {
-            DuplicateQuery::default().min_count
-        } else {
-            request.min_count
-        };
-        let query = DuplicateQuery {
-            min_count,
-            include_records: request.include_records,
-        };
-        Ok(Response::new(stream_of(
-            self.catalog.find_duplicates(query).await.map_err(status)?,
-        )))
+        answer(self.inner_find_duplicates(request.into_inner()).await)
     }
 
     async fn verify(
         &self,
         request: Request<proto::VerifyRequest>,
     ) -> RpcResult<proto::VerifyResponse> {
-        let id =
-            validation::record_id("record_id", request.into_inner().record_id).map_err(status)?;
-        let result = self.catalog.verify(id).await.map_err(status)?;
-        Ok(Response::new(proto::VerifyResponse {
-            result: Some(result.into()),
-        }))
+        answer(self.inner_verify(request.into_inner()).await)
     }
 
     type VerifyAllStream = RpcStream<proto::VerifyAllResponse>;
@@ -262,42 +370,14 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::VerifyAllRequest>,
     ) -> RpcResult<Self::VerifyAllStream> {
-        let request = request.into_inner();
-        let options = VerifyAllOptions {
-            filter: filter_of(request.filter)?,
-            sample_rate: if request.sample_rate == 0.0 {
-                1.0
-            } else {
-                request.sample_rate
-            },
-            concurrency: if request.concurrency == 0 {
-                DEFAULT_VERIFY_CONCURRENCY
-            } else {
-                request.concurrency as usize
-            },
-        };
-        Ok(Response::new(stream_of(
-            self.catalog.verify_all(options).await.map_err(status)?,
-        )))
+        answer(self.inner_verify_all(request.into_inner()).await)
     }
 
     async fn put_content(
         &self,
         request: Request<Streaming<proto::PutContentRequest>>,
     ) -> RpcResult<proto::PutContentResponse> {
-        let (header, chunks) = split_upload(request.into_inner()).await?;
-        let outcome = self
-            .catalog
-            .put_content(header.into(), chunks)
-            .await
-            .map_err(status)?;
-        let registration = outcome.registration;
-        Ok(Response::new(proto::PutContentResponse {
-            record: Some(registration.record.into()),
-            created: registration.created,
-            differing_fields: registration.differing_fields,
-            deduplicated: outcome.deduplicated,
-        }))
+        answer(self.inner_put_content(request.into_inner()).await)
     }
 
     type GetContentStream = RpcStream<proto::GetContentResponse>;
@@ -306,88 +386,27 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::GetContentRequest>,
     ) -> RpcResult<Self::GetContentStream> {
-        use proto::{get_content_request::Selector, get_content_response::Part};
-        let request = request.into_inner();
-        let selector = match request.selector {
-            Some(Selector::RecordId(id)) => ContentSelector::RecordId(id),
-            Some(Selector::Sha256(sha256)) => ContentSelector::Sha256(sha256),
-            None => {
-                return Err(Status::from(CatalogError::invalid(
-                    "selector",
-                    "set record_id or sha256",
-                )));
-            }
-        };
-        if request.offset < 0 || request.length < 0 {
-            let field = if request.offset < 0 {
-                "offset"
-            } else {
-                "length"
-            };
-            return Err(Status::from(CatalogError::invalid(
-                field,
-                "must not be negative",
-            )));
-        }
-        let length = (request.length > 0).then_some(request.length as u64);
-        let content = ContentRequest {
-            selector,
-            offset: request.offset as u64,
-            length,
-        };
-        let download = self.catalog.get_content(content).await.map_err(status)?;
-        let info = proto::GetContentResponse {
-            part: Some(Part::Info(download.info.into())),
-        };
-        let chunks = download.body.map_ok(|chunk| proto::GetContentResponse {
-            part: Some(Part::Chunk(chunk)),
-        });
-        Ok(Response::new(
-            futures::stream::once(async { Ok(info) })
-                .chain(chunks.map_err(status))
-                .boxed(),
-        ))
+        answer(self.inner_get_content(request.into_inner()).await)
     }
 
     async fn import_records(
         &self,
         request: Request<proto::ImportRecordsRequest>,
     ) -> RpcResult<proto::ImportRecordsResponse> {
-        let request = request.into_inner();
-        let records = request
-            .records
-            .into_iter()
-            .enumerate()
-            .map(|(index, record)| {
-                imported_record(record).map_err(|e| e.within(&format!("records[{index}]")))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(status)?;
-        let outcomes = self
-            .catalog
-            .import_records(records, request.keep_ids)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(proto::ImportRecordsResponse {
-            results: outcomes.into_iter().map(Into::into).collect(),
-        }))
+        answer(self.inner_import_records(request.into_inner()).await)
     }
 
     async fn stats(
         &self,
         _request: Request<proto::StatsRequest>,
     ) -> RpcResult<proto::StatsResponse> {
-        Ok(Response::new(
-            self.catalog.stats().await.map_err(status)?.into(),
-        ))
+        answer(self.inner_stats().await)
     }
 
     async fn provider_health(
         &self,
         _request: Request<proto::ProviderHealthRequest>,
     ) -> RpcResult<proto::ProviderHealthResponse> {
-        Ok(Response::new(
-            self.catalog.provider_health().await.map_err(status)?.into(),
-        ))
+        answer(self.inner_provider_health().await)
     }
 }

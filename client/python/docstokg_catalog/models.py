@@ -1,7 +1,9 @@
 """Immutable values the client returns, converted from the generated protobuf messages.
 
 Empty optional strings of the wire format (``content_type``, ``sha256``, ``storage_uri``,
-``run_id``) become ``None``; timestamps become timezone-aware UTC ``datetime`` values.
+``run_id``) become ``None``; timestamps become timezone-aware UTC ``datetime`` values. The outcomes
+of registering and uploading read like the record they carry: ``outcome.id`` is
+``outcome.record.id``, and so on for every field of :class:`DocumentRecord`.
 """
 
 from __future__ import annotations
@@ -103,9 +105,74 @@ def _records(messages: Iterable[pb.DocumentRecord]) -> tuple[DocumentRecord, ...
     return tuple(DocumentRecord.from_proto(m) for m in messages)
 
 
+class _RecordFields:
+    """The fields of :class:`DocumentRecord` as read-only attributes of a value carrying one in
+    ``record``, so that an outcome reads like its record (``outcome.id``, ``outcome.sha256``, ...).
+    """
+
+    __slots__ = ()
+    record: DocumentRecord
+
+    @property
+    def id(self) -> int:
+        """``record.id``."""
+        return self.record.id
+
+    @property
+    def artifact_id(self) -> str:
+        """``record.artifact_id``."""
+        return self.record.artifact_id
+
+    @property
+    def source_url(self) -> str:
+        """``record.source_url``."""
+        return self.record.source_url
+
+    @property
+    def resolver(self) -> str:
+        """``record.resolver``."""
+        return self.record.resolver
+
+    @property
+    def content_type(self) -> str | None:
+        """``record.content_type``."""
+        return self.record.content_type
+
+    @property
+    def bytes(self) -> int:
+        """``record.bytes``."""
+        return self.record.bytes
+
+    @property
+    def sha256(self) -> str | None:
+        """``record.sha256``."""
+        return self.record.sha256
+
+    @property
+    def storage_uri(self) -> str | None:
+        """``record.storage_uri``."""
+        return self.record.storage_uri
+
+    @property
+    def created_at(self) -> datetime:
+        """``record.created_at``."""
+        return self.record.created_at
+
+    @property
+    def updated_at(self) -> datetime:
+        """``record.updated_at``."""
+        return self.record.updated_at
+
+    @property
+    def run_id(self) -> str | None:
+        """``record.run_id``."""
+        return self.record.run_id
+
+
 @dataclass(frozen=True, slots=True)
-class RegisterOutcome:
-    """The stored record, whether this call created it, and which request fields differ."""
+class RegisterOutcome(_RecordFields):
+    """The stored record, whether this call created it, and which request fields differ. Reads
+    like the record: ``outcome.id`` is ``outcome.record.id``, and so on for each record field."""
 
     record: DocumentRecord
     created: bool
@@ -122,8 +189,9 @@ class RegisterOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class PutOutcome:
-    """The record an upload registered; ``deduplicated`` when the bytes were already stored."""
+class PutOutcome(_RecordFields):
+    """The record an upload registered; ``deduplicated`` when the bytes were already stored. Reads
+    like the record, as :class:`RegisterOutcome` does."""
 
     record: DocumentRecord
     created: bool

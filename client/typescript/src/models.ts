@@ -1,7 +1,9 @@
 /**
  * The values the client takes and returns, converted from the generated protobuf types: optional
  * strings that are empty on the wire (contentType, sha256, storageUri, runId) become `undefined`,
- * enums become their names, and records and outcomes are frozen.
+ * enums become their names, and records and outcomes are frozen. The outcomes of registering and
+ * uploading read like the record they carry: `outcome.id` is `outcome.record.id`, and so on for every
+ * field of `DocumentRecord`.
  */
 import * as pb from "./generated/docstokg/catalog/v1/catalog.js";
 
@@ -52,8 +54,11 @@ export interface DocumentRecord {
   readonly runId: string | undefined;
 }
 
-/** The stored record, whether this call created it, and which request fields differ from it. */
-export interface RegisterOutcome {
+/**
+ * The stored record, whether this call created it, and which request fields differ from it. It reads
+ * like the record: it has every field of `DocumentRecord` (`outcome.id` is `outcome.record.id`).
+ */
+export interface RegisterOutcome extends DocumentRecord {
   readonly record: DocumentRecord;
   readonly created: boolean;
   readonly differingFields: readonly string[];
@@ -141,12 +146,14 @@ export function toRecord(message: pb.DocumentRecord | undefined): DocumentRecord
 
 export function toRegisterOutcome(message: pb.RegisterOrGetResponse): RegisterOutcome {
   const { created, differingFields } = message;
-  return Object.freeze({ record: toRecord(message.record), created, differingFields });
+  const record = toRecord(message.record);
+  return Object.freeze({ ...record, record, created, differingFields });
 }
 
 export function toPutOutcome(message: pb.PutContentResponse): PutOutcome {
   const { created, differingFields, deduplicated } = message;
-  return Object.freeze({ record: toRecord(message.record), created, differingFields, deduplicated });
+  const record = toRecord(message.record);
+  return Object.freeze({ ...record, record, created, differingFields, deduplicated });
 }
 
 export function toDuplicateGroup(message: pb.FindDuplicatesResponse): DuplicateGroup {

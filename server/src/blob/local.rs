@@ -145,7 +145,7 @@ impl BlobStore for LocalBlobStore {
             temp.persist(rename_target).map(drop).map_err(|e| e.error)
         })
         .await
-        .map_err(|e| CatalogError::internal(format!("storing an upload: {e}")))?
+        .map_err(|e| CatalogError::internal(format!("storing an upload: {e}")).caused_by(e))?
         .map_err(|e| io_error("storing an upload", e))?;
         sync_dir(&parent)
             .await

@@ -125,6 +125,5 @@ pub fn io_error(context: &str, error: io::Error) -> CatalogError {
         io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => ErrorKind::ResourceExhausted,
         _ => ErrorKind::Unavailable,
     };
-    tracing::warn!(%error, context, "local storage error");
-    CatalogError::new(kind, format!("{context}: {error}"))
+    CatalogError::new(kind, format!("{context}: {error}")).caused_by(error)
 }

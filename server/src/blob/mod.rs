@@ -6,6 +6,7 @@ pub mod local;
 mod local_reader;
 mod read_only_roots;
 pub mod s3;
+mod traced;
 
 use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
@@ -15,6 +16,7 @@ pub use local::LocalBlobStore;
 pub use local_reader::LocalReader;
 pub use read_only_roots::WithReadOnlyRoots;
 pub use s3::S3BlobStore;
+pub use traced::TracedBlobs;
 
 /// What an upload must turn out to be.
 #[derive(Debug, Clone, Default)]

@@ -3,10 +3,13 @@
 mod paging;
 pub mod postgres;
 mod postgres_import;
+mod postgres_sql;
 mod row;
+mod shared_sql;
 pub mod sqlite;
 mod sqlx_error;
 mod stats;
+mod traced;
 
 use async_trait::async_trait;
 use docstokg_catalog::{
@@ -17,6 +20,7 @@ use futures::stream::BoxStream;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+pub use traced::TracedMetadata;
 
 /// Which records a lookup returns.
 #[derive(Debug, Clone, Copy)]

@@ -12,15 +12,18 @@ use docstokg_catalog::{
 };
 use futures::stream::BoxStream;
 use sqlx::{
-    Postgres, QueryBuilder, Transaction,
+    Postgres, Transaction,
     postgres::{PgPool, PgPoolOptions},
 };
 
 use super::{
     Lookup, MetadataStats, MetadataStore,
-    paging::{PAGE_SIZE, paged},
     postgres_import::import_batch,
-    row::{DocumentRow, GroupAssembler, GroupedRow, from_micros, key_sha256, now_micros},
+    postgres_sql::{CreatedRow, records_by_key},
+    row::{
+        DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
+    },
+    shared_sql::{Dialect, SharedReads, duplicates_sql},
     sqlx_error::from_sqlx,
     stats::read_stats,
 };
@@ -31,20 +34,10 @@ const CURSOR_PAGE_SIZE: i64 = 500;
 /// How long a call waits for a pooled connection before failing with UNAVAILABLE.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The selected columns, with timestamps as exact microseconds since the epoch (EXTRACT returns
-/// numeric), so rows decode like SQLite's.
-pub(super) fn columns(prefix: &str) -> String {
-    format!(
-        "{p}id, {p}artifact_id, {p}source_url, {p}resolver, {p}content_type, {p}bytes, {p}sha256, {p}storage_uri, \
-         (EXTRACT(EPOCH FROM {p}created_at) * 1000000)::BIGINT AS created_at, \
-         (EXTRACT(EPOCH FROM {p}updated_at) * 1000000)::BIGINT AS updated_at, {p}run_id",
-        p = prefix
-    )
-}
-
 /// PostgreSQL metadata store.
 pub struct PostgresStore {
     pool: PgPool,
+    reads: SharedReads<Postgres>,
     location: String,
 }
 
@@ -67,39 +60,11 @@ impl PostgresStore {
                 CatalogError::unavailable(format!("migrating the PostgreSQL database: {e}"))
             })?;
         Ok(Self {
+            reads: SharedReads::new(pool.clone()),
             pool,
             location: redact(connection_url),
         })
     }
-}
-
-fn push_filter(query: &mut QueryBuilder<'_, Postgres>, filter: &RecordFilter) {
-    if let Some(run_id) = &filter.run_id {
-        query.push(" AND run_id = ").push_bind(run_id.clone());
-    }
-    if let Some(resolver) = &filter.resolver {
-        query.push(" AND resolver = ").push_bind(resolver.clone());
-    }
-    if let Some(content_type) = &filter.content_type {
-        query
-            .push(" AND content_type = ")
-            .push_bind(content_type.clone());
-    }
-    if let Some(after) = filter.created_after {
-        query.push(" AND created_at >= ").push_bind(after);
-    }
-    if let Some(before) = filter.created_before {
-        query.push(" AND created_at < ").push_bind(before);
-    }
-}
-
-/// The groups query; `min_count` is a validated integer, so it is inlined (DECLARE takes no
-/// bind parameters).
-fn groups_sql(min_count: i64) -> String {
-    format!(
-        "SELECT sha256, COUNT(*) AS group_count, SUM(bytes)::BIGINT AS group_bytes FROM documents \
-         WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {min_count}"
-    )
 }
 
 #[async_trait]
@@ -130,8 +95,8 @@ impl MetadataStore for PostgresStore {
              SELECT TRUE AS created, {inserted} FROM inserted \
              UNION ALL \
              SELECT FALSE AS created, {existing} FROM documents d WHERE d.key_sha256 = $1",
-            inserted = columns("inserted."),
-            existing = columns("d."),
+            inserted = Postgres::columns("inserted."),
+            existing = Postgres::columns("d."),
         );
         let rows: Vec<(bool, DocumentRow)> = sqlx::query_as::<_, CreatedRow>(&sql)
             .bind(&key)
@@ -157,7 +122,7 @@ impl MetadataStore for PostgresStore {
             None => {
                 let row = sqlx::query_as::<_, DocumentRow>(&format!(
                     "SELECT {} FROM documents WHERE key_sha256 = $1",
-                    columns("")
+                    Postgres::columns("")
                 ))
                 .bind(&key)
                 .fetch_one(&self.pool)
@@ -208,18 +173,12 @@ impl MetadataStore for PostgresStore {
         .map_err(|e| from_sqlx("registering a batch", e))?;
         // ... and one more reads every key's row, in a fresh snapshot that includes rows concurrent
         // registrations committed meanwhile.
-        let rows: Vec<KeyedRow> = sqlx::query_as(&format!(
-            "SELECT key_sha256, {} FROM documents WHERE key_sha256 = ANY($1)",
-            columns("")
-        ))
-        .bind(&keys)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("reading a batch", e))?;
-        let mut by_key = std::collections::HashMap::with_capacity(rows.len());
-        for row in rows {
-            by_key.insert(row.key_sha256, DocumentRecord::try_from(row.document)?);
-        }
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| from_sqlx("connecting to PostgreSQL", e))?;
+        let by_key = records_by_key(&mut conn, &keys).await?;
         let mut newly_created: std::collections::HashSet<i64> = inserted.into_iter().collect();
         documents
             .iter()
@@ -280,61 +239,19 @@ impl MetadataStore for PostgresStore {
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
-        let row: Option<DocumentRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM documents WHERE id = $1",
-            columns("")
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("reading a record", e))?;
-        row.map(TryInto::try_into).transpose()
+        self.reads.get(id).await
     }
 
     async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
-        let (column, value) = match lookup {
-            Lookup::Artifact(v) => ("artifact_id", v),
-            Lookup::Sha256(v) => ("sha256", v),
-            Lookup::Run(v) => ("run_id", v),
-        };
-        let rows: Vec<DocumentRow> = sqlx::query_as(&format!(
-            "SELECT {} FROM documents WHERE {column} = $1 ORDER BY created_at DESC, id DESC",
-            columns("")
-        ))
-        .bind(value)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("looking up records", e))?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.reads.lookup(lookup).await
     }
 
     async fn count(&self, filter: &RecordFilter) -> Result<i64> {
-        let mut query = QueryBuilder::new("SELECT COUNT(*) FROM documents WHERE TRUE");
-        push_filter(&mut query, filter);
-        query
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| from_sqlx("counting records", e))
+        self.reads.count(filter).await
     }
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
-        let pool = self.pool.clone();
-        paged(move |after_id| {
-            let (pool, filter) = (pool.clone(), filter.clone());
-            async move {
-                let mut query =
-                    QueryBuilder::new(format!("SELECT {} FROM documents WHERE id > ", columns("")));
-                query.push_bind(after_id);
-                push_filter(&mut query, &filter);
-                query.push(" ORDER BY id LIMIT ").push_bind(PAGE_SIZE);
-                query
-                    .build_query_as()
-                    .fetch_all(&pool)
-                    .await
-                    .map_err(|e| from_sqlx("listing records", e))
-            }
-        })
+        self.reads.list(filter)
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
@@ -387,16 +304,7 @@ async fn declare_duplicates_cursor(
     tx: &mut Transaction<'static, Postgres>,
     query: &DuplicateQuery,
 ) -> Result<()> {
-    let groups_query = groups_sql(query.min_count);
-    let sql = if query.include_records {
-        format!(
-            "SELECT g.group_count, g.group_bytes, {} FROM ({groups_query}) g JOIN documents d ON d.sha256 = g.sha256 \
-             ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
-            columns("d.")
-        )
-    } else {
-        format!("{groups_query} ORDER BY group_count DESC, sha256 ASC")
-    };
+    let sql = duplicates_sql::<Postgres>(query);
     // Neither statement of a scan may be cached: FETCH has the same text for both result shapes,
     // and a cached statement would decode the rows of one shape with the columns of the other.
     sqlx::query(&format!("DECLARE duplicates NO SCROLL CURSOR FOR {sql}"))
@@ -427,37 +335,12 @@ async fn fetch_duplicates_page(
         }
         Ok((done, page_len))
     } else {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(&fetch)
+        let rows: Vec<GroupTotals> = sqlx::query_as(&fetch)
             .persistent(false)
             .fetch_all(&mut **tx)
             .await
             .map_err(|e| from_sqlx("finding duplicates", e))?;
         let page_len = rows.len() as i64;
-        let done = rows
-            .into_iter()
-            .map(|(sha256, count, total_bytes)| DuplicateGroup {
-                sha256,
-                count,
-                total_bytes,
-                records: Vec::new(),
-            })
-            .collect();
-        Ok((done, page_len))
+        Ok((rows.into_iter().map(Into::into).collect(), page_len))
     }
-}
-
-/// A row of the register statement: whether it was inserted, and the record.
-#[derive(sqlx::FromRow)]
-struct CreatedRow {
-    created: bool,
-    #[sqlx(flatten)]
-    document: DocumentRow,
-}
-
-/// A row of a batch read-back: its key digest, and the record.
-#[derive(sqlx::FromRow)]
-pub(super) struct KeyedRow {
-    pub(super) key_sha256: Vec<u8>,
-    #[sqlx(flatten)]
-    pub(super) document: DocumentRow,
 }

@@ -3,16 +3,12 @@
 //! record with an id); the rest, and those whose id was taken, go in one more insert that lets the
 //! identity assign ids; one read-back by key then answers every record.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use docstokg_catalog::{CatalogError, DocumentRecord, NewDocument, RegisterOutcome, Result};
 use sqlx::PgConnection;
 
-use super::{
-    postgres::{KeyedRow, columns},
-    row::key_sha256,
-    sqlx_error::from_sqlx,
-};
+use super::{postgres_sql::records_by_key, row::key_sha256, sqlx_error::from_sqlx};
 
 /// Inserts `records` (all with `with_ids`, their own ids) unless their key or id exists;
 /// returns the keys inserted.
@@ -115,18 +111,7 @@ pub(super) async fn import_batch(
         .collect();
     inserted.extend(insert(conn, &rest, false).await?);
 
-    let rows: Vec<KeyedRow> = sqlx::query_as(&format!(
-        "SELECT key_sha256, {} FROM documents WHERE key_sha256 = ANY($1)",
-        columns("")
-    ))
-    .bind(&keys)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(|e| from_sqlx("reading imported records", e))?;
-    let mut stored = HashMap::with_capacity(rows.len());
-    for row in rows {
-        stored.insert(row.key_sha256, DocumentRecord::try_from(row.document)?);
-    }
+    let stored = records_by_key(conn, &keys).await?;
     records
         .iter()
         .zip(&keys)

@@ -67,6 +67,25 @@ pub fn key_sha256(artifact_id: &str, source_url: &str, resolver: &str) -> Vec<u8
     hasher.finalize().to_vec()
 }
 
+/// A duplicate group's totals, without its records.
+#[derive(Debug, sqlx::FromRow)]
+pub struct GroupTotals {
+    pub sha256: String,
+    pub group_count: i64,
+    pub group_bytes: i64,
+}
+
+impl From<GroupTotals> for DuplicateGroup {
+    fn from(totals: GroupTotals) -> Self {
+        Self {
+            sha256: totals.sha256,
+            count: totals.group_count,
+            total_bytes: totals.group_bytes,
+            records: Vec::new(),
+        }
+    }
+}
+
 /// A duplicate group's totals followed by one of its records.
 #[derive(Debug, sqlx::FromRow)]
 pub struct GroupedRow {

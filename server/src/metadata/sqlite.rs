@@ -3,6 +3,8 @@
 
 use std::{path::Path, str::FromStr, time::Duration};
 
+use chrono::{DateTime, Utc};
+
 use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
@@ -11,16 +13,18 @@ use docstokg_catalog::{
 };
 use futures::{TryStreamExt, stream::BoxStream};
 use sqlx::{
-    QueryBuilder, Sqlite, SqliteConnection,
+    Sqlite, SqliteConnection,
+    query::QueryAs,
     sqlite::{
-        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+        SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+        SqliteSynchronous,
     },
 };
 
 use super::{
     Lookup, MetadataStats, MetadataStore,
-    paging::{PAGE_SIZE, paged},
-    row::{COLUMNS, DocumentRow, GroupAssembler, GroupedRow, now_micros},
+    row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
+    shared_sql::{Dialect, SharedReads, duplicates_sql},
     sqlx_error::from_sqlx,
     stats::read_stats,
 };
@@ -41,6 +45,7 @@ const INSERT: &str = "INSERT INTO documents \
 /// SQLite metadata store.
 pub struct SqliteStore {
     pool: SqlitePool,
+    reads: SharedReads<Sqlite>,
     stream_pool: SqlitePool,
     location: String,
 }
@@ -87,10 +92,39 @@ impl SqliteStore {
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
         Ok(Self {
+            reads: SharedReads::new(pool.clone()),
             pool,
             stream_pool,
             location: db_path.to_owned(),
         })
+    }
+}
+
+/// A query of the shared SQL on SQLite.
+type SqliteQuery<'q, O> = QueryAs<'q, Sqlite, O, SqliteArguments<'q>>;
+
+impl Dialect for Sqlite {
+    fn columns(prefix: &str) -> String {
+        if prefix.is_empty() {
+            return COLUMNS.to_owned();
+        }
+        let prefixed: Vec<String> = COLUMNS
+            .split(", ")
+            .map(|c| format!("{prefix}{c}"))
+            .collect();
+        prefixed.join(", ")
+    }
+
+    fn placeholder(n: usize) -> String {
+        format!("?{n}")
+    }
+
+    /// SQLite stores instants as microseconds since the epoch.
+    fn bind_instant<'q, O>(
+        query: SqliteQuery<'q, O>,
+        instant: DateTime<Utc>,
+    ) -> SqliteQuery<'q, O> {
+        query.bind(instant.timestamp_micros())
     }
 }
 
@@ -204,33 +238,6 @@ async fn import_on(
     Ok(RegisterOutcome::created(inserted.try_into()?))
 }
 
-fn push_filter(query: &mut QueryBuilder<'_, Sqlite>, filter: &RecordFilter) {
-    if let Some(run_id) = &filter.run_id {
-        query.push(" AND run_id = ").push_bind(run_id.clone());
-    }
-    if let Some(resolver) = &filter.resolver {
-        query.push(" AND resolver = ").push_bind(resolver.clone());
-    }
-    if let Some(content_type) = &filter.content_type {
-        query
-            .push(" AND content_type = ")
-            .push_bind(content_type.clone());
-    }
-    if let Some(after) = filter.created_after {
-        query
-            .push(" AND created_at >= ")
-            .push_bind(after.timestamp_micros());
-    }
-    if let Some(before) = filter.created_before {
-        query
-            .push(" AND created_at < ")
-            .push_bind(before.timestamp_micros());
-    }
-}
-
-const GROUPS: &str = "SELECT sha256, COUNT(*) AS group_count, SUM(bytes) AS group_bytes FROM documents \
-    WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= ?";
-
 #[async_trait]
 impl MetadataStore for SqliteStore {
     fn describe(&self) -> StorageBackend {
@@ -304,81 +311,35 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
-        let row: Option<DocumentRow> =
-            sqlx::query_as(&format!("SELECT {COLUMNS} FROM documents WHERE id = ?"))
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(|e| from_sqlx("reading a record", e))?;
-        row.map(TryInto::try_into).transpose()
+        self.reads.get(id).await
     }
 
     async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
-        let (column, value) = match lookup {
-            Lookup::Artifact(v) => ("artifact_id", v),
-            Lookup::Sha256(v) => ("sha256", v),
-            Lookup::Run(v) => ("run_id", v),
-        };
-        let rows: Vec<DocumentRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM documents WHERE {column} = ? ORDER BY created_at DESC, id DESC"
-        ))
-        .bind(value)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(|e| from_sqlx("looking up records", e))?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.reads.lookup(lookup).await
     }
 
     async fn count(&self, filter: &RecordFilter) -> Result<i64> {
-        let mut query = QueryBuilder::new("SELECT COUNT(*) FROM documents WHERE 1 = 1");
-        push_filter(&mut query, filter);
-        query
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await
-            .map_err(|e| from_sqlx("counting records", e))
+        self.reads.count(filter).await
     }
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
-        let pool = self.pool.clone();
-        paged(move |after_id| {
-            let (pool, filter) = (pool.clone(), filter.clone());
-            async move {
-                let mut query =
-                    QueryBuilder::new(format!("SELECT {} FROM documents WHERE id > ", COLUMNS));
-                query.push_bind(after_id);
-                push_filter(&mut query, &filter);
-                query.push(" ORDER BY id LIMIT ").push_bind(PAGE_SIZE);
-                query
-                    .build_query_as()
-                    .fetch_all(&pool)
-                    .await
-                    .map_err(|e| from_sqlx("listing records", e))
-            }
-        })
+        self.reads.list(filter)
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
+        // One statement, read row by row from a connection of the stream pool.
         let pool = self.stream_pool.clone();
         Box::pin(try_stream! {
             let mut conn = pool.acquire().await.map_err(|e| from_sqlx("connecting to SQLite", e))?;
+            let sql = duplicates_sql::<Sqlite>(&query);
             if !query.include_records {
-                let sql = format!("{GROUPS} ORDER BY group_count DESC, sha256 ASC");
-                let mut rows = sqlx::query_as::<_, (String, i64, i64)>(&sql).bind(query.min_count).fetch(&mut *conn);
-                while let Some((sha256, count, total_bytes)) =
-                    rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))?
-                {
-                    yield DuplicateGroup { sha256, count, total_bytes, records: Vec::new() };
+                let mut rows = sqlx::query_as::<_, GroupTotals>(&sql).fetch(&mut *conn);
+                while let Some(totals) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
+                    yield DuplicateGroup::from(totals);
                 }
                 return;
             }
-            let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("d.{c}")).collect();
-            let sql = format!(
-                "SELECT g.group_count, g.group_bytes, {} FROM ({GROUPS}) g JOIN documents d ON d.sha256 = g.sha256 \
-                 ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
-                columns.join(", ")
-            );
-            let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).bind(query.min_count).fetch(&mut *conn);
+            let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).fetch(&mut *conn);
             let mut groups = GroupAssembler::default();
             while let Some(row) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
                 if let Some(done) = groups.push(row)? {

@@ -1,4 +1,5 @@
-//! The one place where database errors become catalog errors.
+//! The one place where database errors become catalog errors. The sqlx error is kept as the
+//! cause; the service logs it once, at the edge.
 
 use docstokg_catalog::{CatalogError, ErrorKind};
 
@@ -25,12 +26,7 @@ pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
         ErrorKind::Unavailable => "; the database is unreachable or busy, retry later",
         _ => "",
     };
-    if kind == ErrorKind::Internal {
-        tracing::error!(%error, context, "database error");
-    } else {
-        tracing::warn!(%error, context, "database unavailable");
-    }
-    CatalogError::new(kind, format!("{context}: {error}{advice}"))
+    CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
 }
 
 /// SQLite result codes 5 (BUSY) and 6 (LOCKED), and their extended forms, are retryable.

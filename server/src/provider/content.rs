@@ -1,10 +1,11 @@
 //! Content: uploads stored before their record, and ranged downloads.
 
 use docstokg_catalog::{
-    ByteStream, Catalog, CatalogError, ContentDownload, ContentHeader, ContentInfo, ContentRequest,
+    ByteStream, CatalogError, ContentDownload, ContentHeader, ContentInfo, ContentRequest,
     ContentSelector, ErrorKind, NewDocument, Result,
 };
 
+use super::CatalogProvider;
 use crate::blob::{BlobExpectation, BlobStore};
 
 /// Stores the upload's bytes (content-addressed, checked against the header) and returns the
@@ -27,13 +28,13 @@ pub async fn store_upload(
 
 /// Opens the bytes of a record or a hash for a (ranged) download.
 pub async fn open_download(
-    catalog: &dyn Catalog,
+    provider: &CatalogProvider,
     blobs: &dyn BlobStore,
     request: ContentRequest,
 ) -> Result<ContentDownload> {
     let (storage_uri, sha256) = match &request.selector {
         ContentSelector::RecordId(id) => {
-            let record = catalog.get_record(*id).await?;
+            let record = provider.record(*id).await?;
             let uri = record.storage_uri.clone().ok_or_else(|| {
                 CatalogError::new(
                     ErrorKind::FailedPrecondition,

@@ -6,6 +6,7 @@
 
 use futures::{StreamExt, stream::BoxStream};
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 /// Items buffered between the task and the consumer.
 const HANDOVER_CAPACITY: usize = 16;
@@ -13,13 +14,15 @@ const HANDOVER_CAPACITY: usize = 16;
 /// `stream`, driven on its own task.
 pub fn detached<T: Send + 'static>(mut stream: BoxStream<'static, T>) -> BoxStream<'static, T> {
     let (sender, receiver) = mpsc::channel(HANDOVER_CAPACITY);
-    tokio::spawn(async move {
+    // The task works inside the span of the call that opened the stream.
+    let task = async move {
         while let Some(item) = stream.next().await {
             if sender.send(item).await.is_err() {
                 break;
             }
         }
-    });
+    };
+    tokio::spawn(task.instrument(tracing::Span::current()));
     tokio_stream::wrappers::ReceiverStream::new(receiver).boxed()
 }
 

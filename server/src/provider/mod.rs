@@ -16,14 +16,15 @@ use docstokg_catalog::{
     VerifyAllOptions, validation,
 };
 use futures::stream::BoxStream;
+use tracing::Span;
 
 pub use build::build_provider;
 use detached::detached;
 
 use crate::{
-    blob::BlobStore,
+    blob::{BlobStore, TracedBlobs},
     cache::RecordCache,
-    metadata::{Lookup, MetadataStore},
+    metadata::{Lookup, MetadataStore, TracedMetadata},
 };
 
 /// Limits and names a provider applies on top of its stores.
@@ -57,8 +58,8 @@ impl CatalogProvider {
         let cache = RecordCache::new(settings.cache_size);
         Self {
             settings,
-            metadata,
-            blobs,
+            metadata: Arc::new(TracedMetadata::new(metadata)),
+            blobs: Arc::new(TracedBlobs::new(blobs)),
             cache,
         }
     }
@@ -83,6 +84,20 @@ impl CatalogProvider {
         self.metadata.close().await;
     }
 
+    /// The record with a validated `id`, from the cache or the metadata store.
+    pub(crate) async fn record(&self, id: i64) -> Result<DocumentRecord> {
+        if let Some(record) = self.cache.get(id) {
+            return Ok(record);
+        }
+        let record = self
+            .metadata
+            .get(id)
+            .await?
+            .ok_or_else(|| CatalogError::not_found(format!("no record with id {id}")))?;
+        self.cache.insert(&record);
+        Ok(record)
+    }
+
     fn remember(&self, outcome: RegisterOutcome) -> RegisterOutcome {
         self.cache.insert(&outcome.record);
         outcome
@@ -91,6 +106,12 @@ impl CatalogProvider {
 
 #[async_trait]
 impl Catalog for CatalogProvider {
+    #[tracing::instrument(
+        name = "catalog.provider.register_or_get",
+        level = "debug",
+        skip_all,
+        fields(record_id)
+    )]
     async fn register_or_get(&self, document: NewDocument) -> Result<RegisterOutcome> {
         let document = validation::new_document(document)?;
         if let Some(record) = self.cache.get_by_key(
@@ -100,12 +121,12 @@ impl Catalog for CatalogProvider {
         ) {
             return Ok(RegisterOutcome::existing(&document, record));
         }
-        self.metadata
-            .register(document)
-            .await
-            .map(|outcome| self.remember(outcome))
+        let outcome = self.metadata.register(document).await?;
+        Span::current().record("record_id", outcome.record.id);
+        Ok(self.remember(outcome))
     }
 
+    #[tracing::instrument(name = "catalog.provider.register_or_get_batch", level = "debug", skip_all, fields(documents = documents.len()))]
     async fn register_or_get_batch(
         &self,
         documents: Vec<NewDocument>,
@@ -121,39 +142,35 @@ impl Catalog for CatalogProvider {
             .collect())
     }
 
+    #[tracing::instrument(name = "catalog.provider.get_record", level = "debug", skip_all, fields(record_id = id))]
     async fn get_record(&self, id: i64) -> Result<DocumentRecord> {
-        let id = validation::record_id("id", id)?;
-        if let Some(record) = self.cache.get(id) {
-            return Ok(record);
-        }
-        let record = self
-            .metadata
-            .get(id)
-            .await?
-            .ok_or_else(|| CatalogError::not_found(format!("no record with id {id}")))?;
-        self.cache.insert(&record);
-        Ok(record)
+        self.record(validation::record_id("id", id)?).await
     }
 
+    #[tracing::instrument(name = "catalog.provider.get_by_artifact", level = "debug", skip_all)]
     async fn get_by_artifact(&self, artifact_id: &str) -> Result<Vec<DocumentRecord>> {
         validation::lookup_key("artifact_id", artifact_id)?;
         self.metadata.lookup(Lookup::Artifact(artifact_id)).await
     }
 
+    #[tracing::instrument(name = "catalog.provider.get_by_sha256", level = "debug", skip_all, fields(sha256 = %sha256))]
     async fn get_by_sha256(&self, sha256: &str) -> Result<Vec<DocumentRecord>> {
         let sha256 = validation::sha256("sha256", sha256)?;
         self.metadata.lookup(Lookup::Sha256(&sha256)).await
     }
 
+    #[tracing::instrument(name = "catalog.provider.get_by_run", level = "debug", skip_all)]
     async fn get_by_run(&self, run_id: &str) -> Result<Vec<DocumentRecord>> {
         validation::lookup_key("run_id", run_id)?;
         self.metadata.lookup(Lookup::Run(run_id)).await
     }
 
+    #[tracing::instrument(name = "catalog.provider.list_records", level = "debug", skip_all)]
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream> {
         Ok(detached(self.metadata.list(validation::filter(filter)?)))
     }
 
+    #[tracing::instrument(name = "catalog.provider.find_duplicates", level = "debug", skip_all)]
     async fn find_duplicates(
         &self,
         query: DuplicateQuery,
@@ -164,11 +181,20 @@ impl Catalog for CatalogProvider {
         ))
     }
 
+    #[tracing::instrument(
+        name = "catalog.provider.verify",
+        level = "debug",
+        skip_all,
+        fields(record_id)
+    )]
     async fn verify(&self, record_id: i64) -> Result<VerificationResult> {
-        let record = self.get_record(record_id).await?;
+        let record_id = validation::record_id("record_id", record_id)?;
+        Span::current().record("record_id", record_id);
+        let record = self.record(record_id).await?;
         verify::verify_record(self.blobs.as_ref(), &record).await
     }
 
+    #[tracing::instrument(name = "catalog.provider.verify_all", level = "debug", skip_all)]
     async fn verify_all(
         &self,
         options: VerifyAllOptions,
@@ -184,6 +210,12 @@ impl Catalog for CatalogProvider {
         )))
     }
 
+    #[tracing::instrument(
+        name = "catalog.provider.put_content",
+        level = "debug",
+        skip_all,
+        fields(record_id, sha256)
+    )]
     async fn put_content(
         &self,
         header: ContentHeader,
@@ -198,17 +230,25 @@ impl Catalog for CatalogProvider {
         )
         .await?;
         let registration = self.register_or_get(document).await?;
+        let span = Span::current();
+        span.record("record_id", registration.record.id);
+        span.record(
+            "sha256",
+            registration.record.sha256.as_deref().unwrap_or_default(),
+        );
         Ok(PutOutcome {
             registration,
             deduplicated,
         })
     }
 
+    #[tracing::instrument(name = "catalog.provider.get_content", level = "debug", skip_all)]
     async fn get_content(&self, request: ContentRequest) -> Result<ContentDownload> {
         let request = validation::content_request(request)?;
         content::open_download(self, self.blobs.as_ref(), request).await
     }
 
+    #[tracing::instrument(name = "catalog.provider.stats", level = "debug", skip_all)]
     async fn stats(&self) -> Result<CatalogStats> {
         let counts = self.metadata.stats().await?;
         let mut details = self.blobs.details();
@@ -230,6 +270,7 @@ impl Catalog for CatalogProvider {
         })
     }
 
+    #[tracing::instrument(name = "catalog.provider.import_records", level = "debug", skip_all, fields(records = records.len()))]
     async fn import_records(
         &self,
         records: Vec<DocumentRecord>,
@@ -246,6 +287,7 @@ impl Catalog for CatalogProvider {
             .collect())
     }
 
+    #[tracing::instrument(name = "catalog.provider.provider_health", level = "debug", skip_all)]
     async fn provider_health(&self) -> Result<HealthReport> {
         let (metadata, blobs) = tokio::join!(self.metadata.probe(), self.blobs.probe());
         Ok(HealthReport::from_backends(vec![metadata, blobs]))

@@ -1,4 +1,5 @@
-//! The one place where S3 SDK errors become catalog errors.
+//! The one place where S3 SDK errors become catalog errors. The SDK error is kept as the cause;
+//! the service logs it once, at the edge.
 
 use super::*;
 
@@ -37,15 +38,24 @@ pub(super) fn from_sdk<E: ProvideErrorMetadata + std::error::Error + Send + Sync
         (ErrorKind::Unavailable, _) => "; the object store is unreachable or busy, retry later",
         _ => "",
     };
-    if kind == ErrorKind::Internal {
-        tracing::error!(%detail, context, "object store error");
-    } else {
-        tracing::warn!(%detail, context, "object store unavailable");
-    }
     let code = if code.is_empty() {
         String::new()
     } else {
         format!("{code}: ")
     };
-    CatalogError::new(kind, format!("{context}: {code}{detail}{advice}"))
+    let message = format!("{context}: {code}{detail}{advice}");
+    CatalogError::new(kind, message).caused_by(error)
+}
+
+/// Maps a failure while streaming an object's body: the connection broke, so it is retryable.
+pub(super) fn from_body(
+    context: &str,
+    error: aws_sdk_s3::primitives::ByteStreamError,
+) -> CatalogError {
+    CatalogError::unavailable(format!("{context}: {error}; retry the read")).caused_by(error)
+}
+
+/// Maps a task of the upload that panicked or was cancelled: a bug, never the caller's fault.
+pub(super) fn from_join(context: &str, error: tokio::task::JoinError) -> CatalogError {
+    CatalogError::internal(format!("{context}: {error}")).caused_by(error)
 }

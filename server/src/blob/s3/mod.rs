@@ -317,7 +317,7 @@ impl BlobStore for S3BlobStore {
                 while let Some(chunk) = window
                     .try_next()
                     .await
-                    .map_err(|e| CatalogError::unavailable(format!("reading an object: {e}")))?
+                    .map_err(|e| error::from_body("reading an object", e))?
                 {
                     position += chunk.len() as u64;
                     yield chunk;

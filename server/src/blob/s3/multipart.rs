@@ -116,7 +116,7 @@ pub(super) fn join_part(
 ) -> Result<CompletedPart> {
     joined
         .ok_or_else(|| CatalogError::internal("no part upload to wait for"))?
-        .map_err(|e| CatalogError::internal(format!("a part upload task failed: {e}")))?
+        .map_err(|e| error::from_join("a part upload task failed", e))?
 }
 
 /// Reads from `body` into one buffer of up to `limit` bytes, feeding the digest; the flag says

@@ -1,0 +1,205 @@
+//! The SQL both databases speak, written once: reading a record by id, the lookups, counting and
+//! listing with a [`RecordFilter`], and the duplicate-groups query. What differs between SQLite
+//! and PostgreSQL (how timestamps are stored and selected) is the small [`Dialect`] trait; what
+//! only one database can do (the upsert shapes, UNNEST, cursors) stays in its own file.
+
+use chrono::{DateTime, Utc};
+use docstokg_catalog::{DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result};
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, query::QueryAs};
+
+use super::{
+    Lookup,
+    paging::{PAGE_SIZE, paged},
+    row::DocumentRow,
+    sqlx_error::from_sqlx,
+};
+
+/// A query of the shared SQL, with its bind parameters still to be bound.
+type Query<'q, DB, O> = QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>;
+
+/// What one database does differently in the shared SQL.
+pub trait Dialect: Database {
+    /// The columns of `documents` as [`DocumentRow`] decodes them (timestamps as microseconds
+    /// since the epoch), each prefixed with `prefix` (`""` or `"d."`).
+    fn columns(prefix: &str) -> String;
+
+    /// The text of bind parameter number `n` (from 1).
+    fn placeholder(n: usize) -> String;
+
+    /// Binds `instant` in the form `created_at` is stored.
+    fn bind_instant<'q, O>(query: Query<'q, Self, O>, instant: DateTime<Utc>)
+    -> Query<'q, Self, O>;
+}
+
+/// A value a [`RecordFilter`] binds.
+enum FilterValue {
+    Text(String),
+    Instant(DateTime<Utc>),
+}
+
+/// `filter` as `AND ...` conditions whose parameters are numbered from `first`, and their values.
+fn filter_sql<DB: Dialect>(filter: &RecordFilter, first: usize) -> (String, Vec<FilterValue>) {
+    let texts = [
+        ("run_id =", &filter.run_id),
+        ("resolver =", &filter.resolver),
+        ("content_type =", &filter.content_type),
+    ];
+    let instants = [
+        ("created_at >=", filter.created_after),
+        ("created_at <", filter.created_before),
+    ];
+    let conditions = texts
+        .into_iter()
+        .filter_map(|(condition, value)| Some((condition, FilterValue::Text(value.clone()?))))
+        .chain(
+            instants
+                .into_iter()
+                .filter_map(|(condition, value)| Some((condition, FilterValue::Instant(value?)))),
+        );
+    let (mut sql, mut values) = (String::new(), Vec::new());
+    for (condition, value) in conditions {
+        sql.push_str(&format!(
+            " AND {condition} {}",
+            DB::placeholder(first + values.len())
+        ));
+        values.push(value);
+    }
+    (sql, values)
+}
+
+/// The reads of the `documents` table, for a pool of either database.
+pub struct SharedReads<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Database> Clone for SharedReads<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+        }
+    }
+}
+
+impl<DB> SharedReads<DB>
+where
+    DB: Dialect,
+    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'r> DocumentRow: FromRow<'r, DB::Row>,
+    for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    /// Reads from `pool`.
+    pub fn new(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+
+    /// The record with `id`, if there is one.
+    pub async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
+        let sql = format!(
+            "SELECT {} FROM documents WHERE id = {}",
+            DB::columns(""),
+            DB::placeholder(1)
+        );
+        let row: Option<DocumentRow> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("reading a record", e))?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    /// Records matching `lookup`, newest first (created_at DESC, id DESC).
+    pub async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
+        let (column, value) = match lookup {
+            Lookup::Artifact(v) => ("artifact_id", v),
+            Lookup::Sha256(v) => ("sha256", v),
+            Lookup::Run(v) => ("run_id", v),
+        };
+        let sql = format!(
+            "SELECT {} FROM documents WHERE {column} = {} ORDER BY created_at DESC, id DESC",
+            DB::columns(""),
+            DB::placeholder(1)
+        );
+        let rows: Vec<DocumentRow> = sqlx::query_as(&sql)
+            .bind(value.to_owned())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("looking up records", e))?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    /// Number of records matching `filter`.
+    pub async fn count(&self, filter: &RecordFilter) -> Result<i64> {
+        let (conditions, values) = filter_sql::<DB>(filter, 1);
+        let sql = format!("SELECT COUNT(*) FROM documents WHERE 1 = 1{conditions}");
+        let (count,): (i64,) = bind_filter(sqlx::query_as(&sql), values)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("counting records", e))?;
+        Ok(count)
+    }
+
+    /// Records matching `filter` by id, in pages that hold no connection between them.
+    pub fn list(&self, filter: RecordFilter) -> RecordStream
+    where
+        DB: 'static,
+    {
+        let reads = self.clone();
+        paged(move |after_id| {
+            let (reads, filter) = (reads.clone(), filter.clone());
+            async move { reads.page(after_id, &filter).await }
+        })
+    }
+
+    /// Up to [`PAGE_SIZE`] rows matching `filter` with ids above `after_id`, by id.
+    async fn page(&self, after_id: i64, filter: &RecordFilter) -> Result<Vec<DocumentRow>> {
+        let (conditions, values) = filter_sql::<DB>(filter, 2);
+        let sql = format!(
+            "SELECT {} FROM documents WHERE id > {}{conditions} ORDER BY id LIMIT {PAGE_SIZE}",
+            DB::columns(""),
+            DB::placeholder(1)
+        );
+        bind_filter(sqlx::query_as(&sql).bind(after_id), values)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("listing records", e))
+    }
+}
+
+/// Binds the values of [`filter_sql`], in order.
+fn bind_filter<'q, DB, O>(mut query: Query<'q, DB, O>, values: Vec<FilterValue>) -> Query<'q, DB, O>
+where
+    DB: Dialect,
+    for<'a> String: Encode<'a, DB> + Type<DB>,
+{
+    for value in values {
+        query = match value {
+            FilterValue::Text(text) => query.bind(text),
+            FilterValue::Instant(instant) => DB::bind_instant(query, instant),
+        };
+    }
+    query
+}
+
+/// The duplicate groups of `query`, ordered by count DESC then sha256 ASC (and, with records, by
+/// id within a group). `min_count` is a validated integer and is inlined, since a PostgreSQL
+/// cursor declaration takes no bind parameters.
+pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
+    let groups = format!(
+        "SELECT sha256, COUNT(*) AS group_count, CAST(SUM(bytes) AS BIGINT) AS group_bytes \
+         FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {}",
+        query.min_count
+    );
+    if query.include_records {
+        format!(
+            "SELECT g.group_count, g.group_bytes, {} FROM ({groups}) g \
+             JOIN documents d ON d.sha256 = g.sha256 \
+             ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
+            DB::columns("d.")
+        )
+    } else {
+        format!("{groups} ORDER BY group_count DESC, sha256 ASC")
+    }
+}
