@@ -1,6 +1,6 @@
 //! `catalog-server`: runs the DocsToKG Catalog gRPC service, or prints its configuration.
 
-use std::{path::PathBuf, process::ExitCode, sync::Arc};
+use std::{num::NonZeroUsize, path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::{Parser, Subcommand};
 use docstokg_catalog::Catalog;
@@ -61,9 +61,9 @@ struct MigrateArgs {
     /// Report what would happen; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Records per batch.
-    #[arg(long, default_value_t = 500)]
-    batch_size: usize,
+    /// Records per batch (at least 1).
+    #[arg(long, default_value_t = migrate::DEFAULT_BATCH_SIZE, value_parser = at_least_one)]
+    batch_size: NonZeroUsize,
     /// Print the summary as JSON on stdout.
     #[arg(long)]
     json: bool,
@@ -108,6 +108,12 @@ impl ConfigArgs {
     }
 }
 
+/// Parses a count flag: 0 is refused with a message naming the flag, never raised to 1.
+fn at_least_one(value: &str) -> Result<NonZeroUsize, String> {
+    let count: usize = value.parse().map_err(|e| format!("{e}"))?;
+    NonZeroUsize::new(count).ok_or_else(|| "must be at least 1".to_owned())
+}
+
 #[tokio::main]
 #[allow(clippy::print_stdout)] // `config` prints the configuration: the command's output.
 async fn main() -> ExitCode {
@@ -116,7 +122,7 @@ async fn main() -> ExitCode {
         Command::Config {
             reference: true, ..
         } => {
-            print!("{}", config::settings::reference_markdown());
+            print!("{}", config::reference_markdown());
             Ok(())
         }
         Command::Config { args, .. } => args
@@ -260,4 +266,32 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_migrate_batch_size_zero_is_an_error_naming_the_flag() {
+        let error = Cli::try_parse_from(["catalog-server", "migrate", "--batch-size", "0"])
+            .err()
+            .expect("0 is refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("--batch-size") && message.contains("at least 1"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn test_migrate_batch_size_defaults_to_the_library_default() {
+        let Ok(Cli {
+            command: Command::Migrate(args),
+        }) = Cli::try_parse_from(["catalog-server", "migrate"])
+        else {
+            panic!("migrate parses");
+        };
+        assert_eq!(args.batch_size, migrate::DEFAULT_BATCH_SIZE);
+    }
 }

@@ -1,5 +1,6 @@
 //! Every configuration key: its YAML path, its environment variables, its default, and whether it
-//! is a secret. The loader, `catalog-server config` and the configuration reference read this table.
+//! is a secret. Loading, resolution, `catalog-server config` and the configuration reference read
+//! this table; which section a provider reads is the `preset` module's decision, not this table's.
 
 /// One configuration key.
 #[derive(Debug)]
@@ -12,8 +13,6 @@ pub struct Setting {
     pub default: Option<&'static str>,
     /// Redacted when printed.
     pub secret: bool,
-    /// Which providers read it ("all" for server settings).
-    pub used_by: &'static str,
     /// What it means.
     pub doc: &'static str,
 }
@@ -22,7 +21,6 @@ const fn setting(
     key: &'static str,
     env: &'static [&'static str],
     default: Option<&'static str>,
-    used_by: &'static str,
     doc: &'static str,
 ) -> Setting {
     Setting {
@@ -30,23 +28,16 @@ const fn setting(
         env,
         default,
         secret: false,
-        used_by,
         doc,
     }
 }
 
-const fn secret(
-    key: &'static str,
-    env: &'static [&'static str],
-    used_by: &'static str,
-    doc: &'static str,
-) -> Setting {
+const fn secret(key: &'static str, env: &'static [&'static str], doc: &'static str) -> Setting {
     Setting {
         key,
         env,
         default: None,
         secret: true,
-        used_by,
         doc,
     }
 }
@@ -57,30 +48,25 @@ pub const SETTINGS: &[Setting] = &[
         "catalog.provider",
         &["DOCSTOKG_CATALOG_PROVIDER"],
         Some("development"),
-        "all",
         "Which provider to run: development, enterprise or cloud.",
     ),
     setting(
         "catalog.metadata",
         &["DOCSTOKG_METADATA_STORE"],
         None,
-        "all",
-        "Override the provider's metadata store: sqlite (settings of catalog.dev) or postgres (settings of catalog.cloud \
-         for the cloud provider, else catalog.enterprise).",
+        "Override the provider's metadata store: sqlite or postgres (the table below says which section its settings \
+         come from).",
     ),
     setting(
         "catalog.blobs",
         &["DOCSTOKG_BLOB_STORE"],
         None,
-        "all",
-        "Override the provider's blob store: local (root_dir of catalog.dev for the development provider, else \
-         catalog.enterprise) or s3 (settings of catalog.cloud).",
+        "Override the provider's blob store: local or s3 (the table below says which section its settings come from).",
     ),
     setting(
         "catalog.verify_roots",
         &["DOCSTOKG_VERIFY_ROOTS"],
         None,
-        "all",
         "Directories outside the provider's storage that Verify and GetContent may read (read-only), \
          separated by ':' (YAML: a list or a ':'-separated string), e.g. the download pipeline's own directory.",
     ),
@@ -88,213 +74,183 @@ pub const SETTINGS: &[Setting] = &[
         "catalog.dev.db_path",
         &["DOCSTOKG_DEV_DB_PATH"],
         Some("catalog-data/catalog.sqlite"),
-        "development",
         "SQLite database file, or :memory: for a private in-memory database.",
     ),
     setting(
         "catalog.dev.cache_size",
         &["DOCSTOKG_DEV_CACHE_SIZE"],
         Some("1000"),
-        "development",
         "Records kept in the LRU cache (0 disables it).",
     ),
     setting(
         "catalog.dev.root_dir",
         &["DOCSTOKG_STORAGE_ROOT"],
         Some("catalog-data/blobs"),
-        "development",
         "Directory of the content-addressed blob store.",
     ),
     secret(
         "catalog.enterprise.connection_url",
         &["DOCSTOKG_POSTGRES_URL"],
-        "enterprise",
         "PostgreSQL URL, e.g. postgresql://user:password@host:5432/catalog (required).",
     ),
     setting(
         "catalog.enterprise.pool_size",
         &["DOCSTOKG_POOL_SIZE"],
         Some("10"),
-        "enterprise",
-        "Connections kept open in the pool.",
+        "Connections kept open in the pool (at least 1).",
     ),
     setting(
         "catalog.enterprise.max_overflow",
         &["DOCSTOKG_MAX_OVERFLOW"],
         Some("20"),
-        "enterprise",
         "Extra connections opened under load, on top of pool_size.",
     ),
     setting(
         "catalog.enterprise.root_dir",
         &["DOCSTOKG_STORAGE_ROOT"],
         Some("/data/artifacts"),
-        "enterprise",
         "Directory of the content-addressed blob store.",
     ),
     setting(
         "catalog.enterprise.cache_size",
         &["DOCSTOKG_ENTERPRISE_CACHE_SIZE"],
         Some("1000"),
-        "enterprise",
         "Records kept in the LRU cache (0 disables it).",
     ),
     secret(
         "catalog.cloud.connection_url",
         &["DOCSTOKG_RDS_URL"],
-        "cloud",
         "PostgreSQL / RDS URL (required).",
     ),
     setting(
         "catalog.cloud.pool_size",
         &["DOCSTOKG_POOL_SIZE"],
         Some("10"),
-        "cloud",
-        "Connections kept open in the pool.",
+        "Connections kept open in the pool (at least 1).",
     ),
     setting(
         "catalog.cloud.max_overflow",
         &["DOCSTOKG_MAX_OVERFLOW"],
         Some("20"),
-        "cloud",
         "Extra connections opened under load, on top of pool_size.",
     ),
     setting(
         "catalog.cloud.cache_size",
         &["DOCSTOKG_CLOUD_CACHE_SIZE"],
         Some("1000"),
-        "cloud",
         "Records kept in the LRU cache (0 disables it).",
     ),
     setting(
         "catalog.cloud.aws_region",
         &["AWS_REGION", "AWS_DEFAULT_REGION"],
         Some("us-east-1"),
-        "cloud",
         "AWS region of the bucket.",
     ),
     setting(
         "catalog.cloud.s3_bucket",
         &["DOCSTOKG_S3_BUCKET"],
         None,
-        "cloud",
         "Bucket of the blob store (required).",
     ),
     setting(
         "catalog.cloud.s3_prefix",
         &["DOCSTOKG_S3_PREFIX"],
         Some(""),
-        "cloud",
         "Key prefix inside the bucket, e.g. docs/ (objects go to PREFIX cas/sha256/ab/<sha256>).",
     ),
     setting(
         "catalog.cloud.endpoint_url",
         &["DOCSTOKG_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL"],
         None,
-        "cloud",
         "Endpoint of an S3-compatible store (Garage, MinIO, Ceph); unset for AWS S3.",
     ),
     setting(
         "catalog.cloud.force_path_style",
         &["DOCSTOKG_S3_FORCE_PATH_STYLE"],
         Some("false"),
-        "cloud",
         "Address buckets as ENDPOINT/BUCKET instead of BUCKET.ENDPOINT (most S3-compatible stores need true).",
     ),
     setting(
         "catalog.cloud.multipart_part_bytes",
         &["DOCSTOKG_S3_PART_BYTES"],
         Some("8388608"),
-        "cloud",
-        "Uploads larger than this go multipart, in parts of this size (at least 5 MiB).",
+        "Uploads larger than this go multipart, in parts of this size: 5 MiB to 5 GiB, and 10,000 parts (S3's limit) \
+         must hold server.max_upload_bytes.",
     ),
     setting(
         "catalog.cloud.multipart_parts_in_flight",
         &["DOCSTOKG_S3_PARTS_IN_FLIGHT"],
         Some("2"),
-        "cloud",
-        "Parts uploaded at once; an upload holds at most this many parts plus one in memory.",
+        "Parts uploaded at once (at least 1); an upload holds at most this many parts plus one in memory.",
     ),
     secret(
         "catalog.cloud.access_key_id",
         &["AWS_ACCESS_KEY_ID"],
-        "cloud",
         "Static credentials; unset means the standard AWS chain (environment, profile, IMDS).",
     ),
     secret(
         "catalog.cloud.secret_access_key",
         &["AWS_SECRET_ACCESS_KEY"],
-        "cloud",
         "Secret of the static credentials.",
     ),
     setting(
         "server.listen",
         &["DOCSTOKG_LISTEN"],
         Some("127.0.0.1:50051"),
-        "all",
         "Address the gRPC server binds.",
     ),
     setting(
         "server.auth_token_file",
         &["DOCSTOKG_AUTH_TOKEN_FILE"],
         None,
-        "all",
         "File holding a bearer token; when set, catalog calls must send `authorization: Bearer <token>`.",
     ),
     setting(
         "server.max_upload_bytes",
         &["DOCSTOKG_MAX_UPLOAD_BYTES"],
         Some("17179869184"),
-        "all",
         "Largest PutContent upload in bytes (16 GiB).",
     ),
     setting(
         "server.max_message_bytes",
         &["DOCSTOKG_MAX_MESSAGE_BYTES"],
         Some("16777216"),
-        "all",
-        "Largest single gRPC message in bytes (16 MiB).",
+        "Largest single gRPC message in bytes (16 MiB; at least 1).",
     ),
     setting(
         "server.max_batch_size",
         &["DOCSTOKG_MAX_BATCH_SIZE"],
         Some("1000"),
-        "all",
-        "Most documents in one RegisterOrGetBatch.",
+        "Most documents in one RegisterOrGetBatch (at least 1).",
     ),
     setting(
         "server.request_timeout_secs",
         &["DOCSTOKG_REQUEST_TIMEOUT_SECS"],
         Some("30"),
-        "all",
-        "Deadline of a catalog call, in seconds, answered with DEADLINE_EXCEEDED; uploads are exempt (a shorter grpc-timeout from the client wins).",
+        "Deadline of a catalog call, in seconds (at least 1), answered with DEADLINE_EXCEEDED; uploads are exempt (a shorter grpc-timeout from the client wins).",
     ),
     setting(
         "server.concurrency_limit",
         &["DOCSTOKG_CONCURRENCY_LIMIT"],
         Some("256"),
-        "all",
-        "Catalog calls served at once across all connections; beyond it calls are shed with RESOURCE_EXHAUSTED (health and reflection are exempt).",
+        "Catalog calls served at once across all connections (at least 1); beyond it calls are shed with RESOURCE_EXHAUSTED (health and reflection are exempt).",
     ),
     setting(
         "server.health_probe_interval_secs",
         &["DOCSTOKG_HEALTH_PROBE_INTERVAL_SECS"],
         Some("2"),
-        "all",
-        "Seconds between the provider probes that drive grpc.health.v1.",
+        "Seconds between the provider probes that drive grpc.health.v1 (at least 1).",
     ),
     setting(
         "server.shutdown_grace_secs",
         &["DOCSTOKG_SHUTDOWN_GRACE_SECS"],
         Some("30"),
-        "all",
         "Seconds in-flight calls get to finish after SIGTERM.",
     ),
     setting(
         "server.log_format",
         &["DOCSTOKG_LOG_FORMAT"],
         Some("text"),
-        "all",
         "Log format: text or json.",
     ),
 ];
@@ -302,41 +258,4 @@ pub const SETTINGS: &[Setting] = &[
 /// The setting with `key`.
 pub fn find(key: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.key == key)
-}
-
-/// The configuration reference as a Markdown table: every key, its environment variables, its
-/// default and which providers read it. `docs/configuration.md` is this output.
-pub fn reference_markdown() -> String {
-    let mut out = String::from(
-        "# Configuration reference\n\n\
-         Generated by `catalog-server config --reference`; a test keeps this file identical to it.\n\n\
-         Precedence, highest first: command-line flags (`--provider`, `--listen`, `--log-format`), \
-         environment variables, the YAML file given with `--config`, defaults. A YAML key is the \
-         dotted path below (`catalog.dev.db_path` is `db_path` under `dev` under `catalog`). Unknown \
-         keys are errors. `catalog-server config` prints the effective values, secrets redacted.\n\n\
-         | key | environment | default | read by | meaning |\n|---|---|---|---|---|\n",
-    );
-    for setting in SETTINGS {
-        let env = setting
-            .env
-            .iter()
-            .map(|name| format!("`{name}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let default = match setting.default {
-            Some("") => "empty".to_owned(),
-            Some(value) => format!("`{value}`"),
-            None => "unset".to_owned(),
-        };
-        let secret = if setting.secret {
-            " Secret: redacted when printed."
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "| `{}` | {env} | {default} | {} | {}{secret} |\n",
-            setting.key, setting.used_by, setting.doc
-        ));
-    }
-    out
 }

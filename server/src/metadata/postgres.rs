@@ -2,7 +2,7 @@
 //! number of server processes, uniqueness decided by the database, streams that hold no
 //! connection longer than the client keeps reading.
 
-use std::time::Duration;
+use std::{num::NonZeroU32, time::Duration};
 
 use async_stream::try_stream;
 use async_trait::async_trait;
@@ -44,11 +44,22 @@ pub struct PostgresStore {
 impl PostgresStore {
     /// Connects a pool of `pool_size` idle connections growing to `pool_size + max_overflow`
     /// under load, and runs the migrations (under sqlx's advisory lock, so concurrent servers
-    /// starting together migrate once).
-    pub async fn open(connection_url: &str, pool_size: u32, max_overflow: u32) -> Result<Self> {
+    /// starting together migrate once). A sum past `u32::MAX` is INVALID_ARGUMENT (the
+    /// configuration already refuses it, naming the keys).
+    pub async fn open(
+        connection_url: &str,
+        pool_size: NonZeroU32,
+        max_overflow: u32,
+    ) -> Result<Self> {
+        let max_connections = pool_size.checked_add(max_overflow).ok_or_else(|| {
+            CatalogError::invalid(
+                "max_overflow",
+                format!("pool_size ({pool_size}) + max_overflow ({max_overflow}) overflows u32"),
+            )
+        })?;
         let pool = PgPoolOptions::new()
-            .min_connections(pool_size)
-            .max_connections((pool_size + max_overflow).max(1))
+            .min_connections(pool_size.get())
+            .max_connections(max_connections.get())
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(connection_url)
             .await

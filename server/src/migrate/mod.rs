@@ -6,6 +6,8 @@ mod blob_copy;
 mod progress;
 mod summary;
 
+use std::num::NonZeroUsize;
+
 use docstokg_catalog::{DocumentRecord, RecordFilter, Result, VerificationStatus};
 use futures::{StreamExt, TryStreamExt};
 
@@ -18,21 +20,27 @@ use blob_copy::{BlobOutcome, copy_blob};
 /// How a migration runs.
 #[derive(Debug, Clone)]
 pub struct MigrateOptions {
-    /// Records read and written per batch.
-    pub batch_size: usize,
-    /// Blob copies in flight at once.
-    pub copy_concurrency: usize,
+    /// Records read and written per batch (at least one, by type: 0 is refused where it is
+    /// parsed, not raised here).
+    pub batch_size: NonZeroUsize,
+    /// Blob copies in flight at once (at least one).
+    pub copy_concurrency: NonZeroUsize,
     /// Re-hash every copied blob in the target.
     pub verify: bool,
     /// Report what would happen; write nothing.
     pub dry_run: bool,
 }
 
+/// Records per batch unless `--batch-size` says otherwise.
+pub const DEFAULT_BATCH_SIZE: NonZeroUsize = NonZeroUsize::new(500).expect("500 is not zero");
+/// Blob copies in flight unless the caller says otherwise.
+const DEFAULT_COPY_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(4).expect("4 is not zero");
+
 impl Default for MigrateOptions {
     fn default() -> Self {
         Self {
-            batch_size: 500,
-            copy_concurrency: 4,
+            batch_size: DEFAULT_BATCH_SIZE,
+            copy_concurrency: DEFAULT_COPY_CONCURRENCY,
             verify: false,
             dry_run: false,
         }
@@ -62,7 +70,7 @@ pub async fn migrate(
     let mut batches = source
         .metadata()
         .list(RecordFilter::default())
-        .try_chunks(options.batch_size.max(1));
+        .try_chunks(options.batch_size.get());
     while let Some(batch) = batches.try_next().await.map_err(|e| e.1)? {
         summary.records_read += batch.len() as u64;
         let keys: Vec<(&str, &str, &str)> = batch
@@ -94,7 +102,7 @@ pub async fn migrate(
                     blob,
                 }
             })
-            .buffered(options.copy_concurrency.max(1))
+            .buffered(options.copy_concurrency.get())
             .collect()
             .await;
         for plan in &planned {

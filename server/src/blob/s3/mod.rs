@@ -32,16 +32,16 @@ use super::{BlobExpectation, BlobStore, ContentDigest, StoredBlob};
 use crate::{config::S3Config, health::timed_probe};
 
 mod error;
+pub mod limits;
 mod multipart;
 
 use error::{from_sdk, status_of};
+use limits::{check_copy_size, check_part_count};
 use multipart::fill;
 
 const S3_SCHEME: &str = "s3://";
 /// Bytes per ranged GET of a download or a verification.
 const READ_WINDOW_BYTES: u64 = 8 * 1024 * 1024;
-/// CopyObject's limit: <https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html>.
-const MAX_COPY_BYTES: u64 = 5 * 1024 * 1024 * 1024;
 /// Attempts per request, with the SDK's exponential backoff between them.
 const MAX_ATTEMPTS: u32 = 4;
 
@@ -178,6 +178,13 @@ impl BlobStore for S3BlobStore {
 
     async fn put(&self, expect: BlobExpectation, mut body: ByteStream) -> Result<StoredBlob> {
         let declared = expect.sha256.clone();
+        // A declared size that S3 cannot take is refused before any byte is read or sent.
+        if let Some(bytes) = expect.bytes {
+            check_part_count(bytes, self.config.part_bytes)?;
+            if declared.is_none() && bytes > self.config.part_bytes {
+                check_copy_size(bytes)?;
+            }
+        }
         let mut digest = ContentDigest::new(expect);
         let (first, ended) = fill(&mut body, &mut digest, self.config.part_bytes as usize).await?;
         if ended {
@@ -239,12 +246,9 @@ impl BlobStore for S3BlobStore {
         let key = self.key_of(&sha256);
         let storage_uri = self.uri_of_key(&key);
         let deduplicated = self.object_size(&key).await?.is_some();
-        if !deduplicated && bytes > MAX_COPY_BYTES {
+        if !deduplicated && let Err(error) = check_copy_size(bytes) {
             self.delete(&temporary).await?;
-            return Err(CatalogError::new(
-                ErrorKind::FailedPrecondition,
-                "uploads over 5 GiB to S3 must declare expected_sha256, so they can go straight to their key",
-            ));
+            return Err(error);
         }
         if !deduplicated {
             self.client
@@ -383,8 +387,8 @@ mod tests {
             region: "us-east-1".into(),
             endpoint_url: None,
             force_path_style: true,
-            part_bytes: 5 << 20,
-            parts_in_flight: 2,
+            part_bytes: limits::MIN_PART_BYTES,
+            parts_in_flight: std::num::NonZeroUsize::new(2).expect("2 is not zero"),
             credentials: Some(("id".into(), "secret".into())),
         }
     }
@@ -402,6 +406,22 @@ mod tests {
         assert!(!store.in_scope("s3://artifacts/elsewhere/x"));
         assert!(!store.in_scope("s3://artifacts/docs/../secrets"));
         assert!(!store.in_scope("file:///etc/shadow"));
+    }
+
+    #[tokio::test]
+    async fn test_an_upload_needing_more_than_max_parts_fails_before_any_request() {
+        // The body is empty: past the up-front check this would fail as a size mismatch.
+        let store = S3BlobStore::open(&config()).await.expect("client");
+        let expect = BlobExpectation {
+            sha256: Some("ab".repeat(32)),
+            bytes: Some(limits::MIN_PART_BYTES * limits::MAX_PARTS + 1),
+            max_bytes: u64::MAX,
+        };
+        let error = store
+            .put(expect, Box::pin(futures::stream::empty()))
+            .await
+            .expect_err("too many parts");
+        assert_eq!(error.kind, ErrorKind::ResourceExhausted, "{error}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Multipart uploads: parts uploaded while the next one fills, at most `parts_in_flight` at
-//! once; completed only when the bytes match what was declared, aborted otherwise (also when the
-//! upload is dropped).
+//! once, never more than S3's [`MAX_PARTS`](super::limits::MAX_PARTS); completed only when the
+//! bytes match what was declared, aborted otherwise (also when the upload is dropped).
 
 use super::*;
 
@@ -70,13 +70,19 @@ impl S3BlobStore {
         digest: &mut ContentDigest,
     ) -> Result<Vec<CompletedPart>> {
         let part_bytes = self.config.part_bytes as usize;
+        let parts_in_flight = self.config.parts_in_flight.get();
         let mut in_flight: JoinSet<Result<CompletedPart>> = JoinSet::new();
         let mut done = Vec::new();
         let mut next_part = Some(first);
         let mut part_number = 0_i32;
+        let mut bytes_in_parts = 0_u64;
         while let Some(part) = next_part.take() {
             part_number += 1;
-            if in_flight.len() >= self.config.parts_in_flight {
+            // An upload of undeclared size can outgrow S3's part count: stop before the part
+            // past the limit is sent (the caller aborts the upload).
+            bytes_in_parts += part.len() as u64;
+            check_part_count(bytes_in_parts, self.config.part_bytes)?;
+            if in_flight.len() >= parts_in_flight {
                 done.push(join_part(in_flight.join_next().await)?);
             }
             let request = self

@@ -1,7 +1,13 @@
-use std::io::Write;
+//! Tests of the configuration as a whole: layering, unknown keys, required values, provider
+//! sections, rendering and the reference. Bad values of single settings are in `ranges`.
+
+mod ranges;
+
+use std::{io::Write, path::PathBuf};
 
 use super::*;
 
+/// An environment of just `pairs`.
 fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
     move |name| {
         pairs
@@ -11,6 +17,7 @@ fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Op
     }
 }
 
+/// A temporary YAML file holding `text`.
 fn yaml(text: &str) -> tempfile::NamedTempFile {
     let mut file = tempfile::NamedTempFile::new().expect("temp file");
     file.write_all(text.as_bytes()).expect("write");
@@ -198,7 +205,7 @@ fn test_configuration_reference_in_docs_matches_the_settings_table() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
     let documented = std::fs::read_to_string(&path).expect("docs/configuration.md");
     assert!(
-        documented == settings::reference_markdown(),
+        documented == reference_markdown(),
         "docs/configuration.md is stale: run `cargo run --bin catalog-server -- config --reference > docs/configuration.md`"
     );
 }
@@ -227,4 +234,37 @@ fn test_verify_roots_from_a_yaml_list_or_an_env_string() {
     )
     .expect_err("relative");
     assert!(error.0.contains("DOCSTOKG_VERIFY_ROOTS"), "{}", error.0);
+}
+
+#[test]
+fn test_a_borrowed_store_reads_its_home_section() {
+    let file = yaml(
+        "catalog:\n  provider: cloud\n  blobs: local\n  enterprise:\n    root_dir: /srv/blobs\n  cloud:\n    \
+         connection_url: postgresql://rds/c\n",
+    );
+    let config = load(Some(file.path()), env_of(&[]), &[]).expect("cloud + local disk");
+    assert!(
+        matches!(&config.provider.blobs, BlobConfig::Local { root_dir } if root_dir == &PathBuf::from("/srv/blobs"))
+    );
+    let error = load(
+        None,
+        env_of(&[("DOCSTOKG_METADATA_STORE", "postgres")]),
+        &[],
+    )
+    .expect_err("development + postgres needs the enterprise URL");
+    assert!(
+        error.0.contains("catalog.enterprise.connection_url"),
+        "{}",
+        error.0
+    );
+}
+
+#[test]
+fn test_an_unknown_store_names_env_var_and_yaml_key() {
+    let error = load(None, env_of(&[("DOCSTOKG_BLOB_STORE", "ftp")]), &[]).expect_err("ftp");
+    assert!(
+        error.0.contains("DOCSTOKG_BLOB_STORE") && error.0.contains("catalog.blobs"),
+        "{}",
+        error.0
+    );
 }
