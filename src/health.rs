@@ -19,7 +19,7 @@ pub enum HealthState {
 pub struct BackendHealth {
     /// "metadata" or "blobs".
     pub name: String,
-    /// Its state.
+    /// Healthy when its last probe succeeded.
     pub state: HealthState,
     /// What the probe found.
     pub message: String,
@@ -32,7 +32,7 @@ pub struct BackendHealth {
 pub struct HealthReport {
     /// Worst backend state.
     pub state: HealthState,
-    /// Summary.
+    /// One line naming the backends that are not healthy (or saying all are).
     pub message: String,
     /// One entry per backend.
     pub backends: Vec<BackendHealth>,

@@ -18,7 +18,7 @@ pub struct StorageBackend {
 /// Counts and sizes of a catalog.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogStats {
-    /// Provider name.
+    /// The provider preset serving the catalog (development, enterprise, cloud).
     pub provider: String,
     /// Number of records.
     pub total_records: i64,
@@ -32,7 +32,7 @@ pub struct CatalogStats {
     pub duplicate_groups: i64,
     /// Records per resolver.
     pub by_resolver: BTreeMap<String, i64>,
-    /// Storage backends.
+    /// The metadata and blob stores behind the provider, and where they are.
     pub storage_backends: Vec<StorageBackend>,
     /// Provider-specific details.
     pub details: BTreeMap<String, String>,

@@ -26,9 +26,9 @@ pub enum VerificationStatus {
 /// Result of verifying one record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationResult {
-    /// Record id.
+    /// The record whose bytes were re-hashed.
     pub record_id: i64,
-    /// Outcome.
+    /// Whether the stored bytes still match the record.
     pub status: VerificationStatus,
     /// The recorded sha256.
     pub expected_sha256: Option<String>,
@@ -44,7 +44,7 @@ pub struct VerificationResult {
     pub message: String,
 }
 
-/// Options of VerifyAll.
+/// Which records VerifyAll re-hashes, what fraction of them, and how many at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerifyAllOptions {
     /// Which records to verify.

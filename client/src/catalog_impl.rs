@@ -1,5 +1,8 @@
 //! [`Catalog`] over gRPC: each method encodes its request with the contract crate's `convert`
-//! module, calls the RPC, and decodes the answer with the same module.
+//! module, calls the RPC through [`CatalogClient::call`] or [`CatalogClient::open_stream`], and
+//! decodes the answer with the same module.
+
+use std::future::Future;
 
 use async_trait::async_trait;
 use docstokg_catalog::convert::required_record;
@@ -12,8 +15,9 @@ use docstokg_catalog::{
 };
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use tonic::{Response, Status, Streaming};
 
-use crate::client::CatalogClient;
+use crate::client::{CatalogClient, RpcClient};
 use crate::errors::status_error;
 use crate::{download, upload};
 
@@ -22,18 +26,66 @@ fn records(records: Vec<proto::DocumentRecord>) -> Result<Vec<DocumentRecord>> {
     records.into_iter().map(DocumentRecord::try_from).collect()
 }
 
+/// Outcomes of a batch call, which must answer every item it was sent.
+fn outcomes(
+    results: Vec<proto::RegisterOrGetResponse>,
+    sent: usize,
+    what: &str,
+) -> Result<Vec<RegisterOutcome>> {
+    if results.len() != sent {
+        return Err(CatalogError::internal(format!(
+            "the server answered {what} of {sent} items with {} results",
+            results.len()
+        )));
+    }
+    results.into_iter().map(RegisterOutcome::try_from).collect()
+}
+
+impl CatalogClient {
+    /// Sends `message` with the configured deadline through `rpc`, and returns the answer.
+    async fn call<Req, Resp, F, Fut>(&self, message: Req, rpc: F) -> Result<Resp>
+    where
+        F: FnOnce(RpcClient, tonic::Request<Req>) -> Fut,
+        Fut: Future<Output = std::result::Result<Response<Resp>, Status>>,
+    {
+        let response = rpc(self.rpc(), self.unary(message)).await;
+        Ok(response.map_err(status_error)?.into_inner())
+    }
+
+    /// Opens a server stream with `rpc` and decodes each message as `T`.
+    async fn open_stream<Req, Msg, T, F, Fut>(
+        &self,
+        message: Req,
+        rpc: F,
+    ) -> Result<BoxStream<'static, Result<T>>>
+    where
+        F: FnOnce(RpcClient, Req) -> Fut,
+        Fut: Future<Output = std::result::Result<Response<Streaming<Msg>>, Status>>,
+        Msg: Send + 'static,
+        T: TryFrom<Msg, Error = CatalogError> + Send + 'static,
+    {
+        let stream = rpc(self.rpc(), message)
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        Ok(stream
+            .map(|message| T::try_from(message.map_err(status_error)?))
+            .boxed())
+    }
+}
+
 #[async_trait]
 impl Catalog for CatalogClient {
     async fn register_or_get(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let request = self.unary(proto::RegisterOrGetRequest {
+        let message = proto::RegisterOrGetRequest {
             document: Some(document.into()),
-        });
-        self.rpc()
-            .register_or_get(request)
-            .await
-            .map_err(status_error)?
-            .into_inner()
-            .try_into()
+        };
+        self.call(
+            message,
+            |mut rpc, r| async move { rpc.register_or_get(r).await },
+        )
+        .await?
+        .try_into()
     }
 
     async fn register_or_get_batch(
@@ -42,116 +94,84 @@ impl Catalog for CatalogClient {
     ) -> Result<Vec<RegisterOutcome>> {
         let sent = documents.len();
         let documents = documents.into_iter().map(Into::into).collect();
-        let request = self.unary(proto::RegisterOrGetBatchRequest { documents });
-        let results = self
-            .rpc()
-            .register_or_get_batch(request)
-            .await
-            .map_err(status_error)?
-            .into_inner()
-            .results;
-        if results.len() != sent {
-            return Err(CatalogError::internal(format!(
-                "the server answered a batch of {sent} documents with {} results",
-                results.len()
-            )));
-        }
-        results.into_iter().map(RegisterOutcome::try_from).collect()
+        let message = proto::RegisterOrGetBatchRequest { documents };
+        let answer = self
+            .call(message, |mut rpc, r| async move {
+                rpc.register_or_get_batch(r).await
+            })
+            .await?;
+        outcomes(answer.results, sent, "a batch")
     }
 
     async fn get_record(&self, id: i64) -> Result<DocumentRecord> {
-        let request = self.unary(proto::GetRecordRequest { id });
-        required_record(
-            self.rpc()
-                .get_record(request)
-                .await
-                .map_err(status_error)?
-                .into_inner()
-                .record,
-        )
+        let message = proto::GetRecordRequest { id };
+        let answer = self
+            .call(message, |mut rpc, r| async move { rpc.get_record(r).await })
+            .await?;
+        required_record(answer.record)
     }
 
     async fn get_by_artifact(&self, artifact_id: &str) -> Result<Vec<DocumentRecord>> {
-        let request = self.unary(proto::GetByArtifactRequest {
-            artifact_id: artifact_id.to_owned(),
-        });
-        records(
-            self.rpc()
-                .get_by_artifact(request)
-                .await
-                .map_err(status_error)?
-                .into_inner()
-                .records,
-        )
+        let artifact_id = artifact_id.to_owned();
+        let message = proto::GetByArtifactRequest { artifact_id };
+        let answer = self
+            .call(
+                message,
+                |mut rpc, r| async move { rpc.get_by_artifact(r).await },
+            )
+            .await?;
+        records(answer.records)
     }
 
     async fn get_by_sha256(&self, sha256: &str) -> Result<Vec<DocumentRecord>> {
-        let request = self.unary(proto::GetBySha256Request {
-            sha256: sha256.to_owned(),
-        });
-        records(
-            self.rpc()
-                .get_by_sha256(request)
-                .await
-                .map_err(status_error)?
-                .into_inner()
-                .records,
-        )
+        let sha256 = sha256.to_owned();
+        let message = proto::GetBySha256Request { sha256 };
+        let answer = self
+            .call(
+                message,
+                |mut rpc, r| async move { rpc.get_by_sha256(r).await },
+            )
+            .await?;
+        records(answer.records)
     }
 
     async fn get_by_run(&self, run_id: &str) -> Result<Vec<DocumentRecord>> {
-        let request = self.unary(proto::GetByRunRequest {
-            run_id: run_id.to_owned(),
-        });
-        records(
-            self.rpc()
-                .get_by_run(request)
-                .await
-                .map_err(status_error)?
-                .into_inner()
-                .records,
-        )
+        let run_id = run_id.to_owned();
+        let message = proto::GetByRunRequest { run_id };
+        let answer = self
+            .call(message, |mut rpc, r| async move { rpc.get_by_run(r).await })
+            .await?;
+        records(answer.records)
     }
 
     async fn list_records(&self, filter: RecordFilter) -> Result<RecordStream> {
-        let request = proto::ListRecordsRequest::from(filter);
-        let stream = self
-            .rpc()
-            .list_records(request)
-            .await
-            .map_err(status_error)?
-            .into_inner();
-        Ok(stream
-            .map(|message| DocumentRecord::try_from(message.map_err(status_error)?))
-            .boxed())
+        let message = proto::ListRecordsRequest::from(filter);
+        self.open_stream(
+            message,
+            |mut rpc, r| async move { rpc.list_records(r).await },
+        )
+        .await
     }
 
     async fn find_duplicates(
         &self,
         query: DuplicateQuery,
     ) -> Result<BoxStream<'static, Result<DuplicateGroup>>> {
-        let request = proto::FindDuplicatesRequest::from(query);
-        let stream = self
-            .rpc()
-            .find_duplicates(request)
-            .await
-            .map_err(status_error)?
-            .into_inner();
-        Ok(stream
-            .map(|message| DuplicateGroup::try_from(message.map_err(status_error)?))
-            .boxed())
+        let message = proto::FindDuplicatesRequest::from(query);
+        self.open_stream(
+            message,
+            |mut rpc, r| async move { rpc.find_duplicates(r).await },
+        )
+        .await
     }
 
     async fn verify(&self, record_id: i64) -> Result<VerificationResult> {
-        let request = self.unary(proto::VerifyRequest { record_id });
-        let result = self
-            .rpc()
-            .verify(request)
-            .await
-            .map_err(status_error)?
-            .into_inner()
-            .result;
-        result
+        let message = proto::VerifyRequest { record_id };
+        let answer = self
+            .call(message, |mut rpc, r| async move { rpc.verify(r).await })
+            .await?;
+        answer
+            .result
             .ok_or_else(|| {
                 CatalogError::internal("the server sent a Verify response without a result")
             })?
@@ -162,16 +182,9 @@ impl Catalog for CatalogClient {
         &self,
         options: VerifyAllOptions,
     ) -> Result<BoxStream<'static, Result<VerifyAllEvent>>> {
-        let request = proto::VerifyAllRequest::from(options);
-        let stream = self
-            .rpc()
-            .verify_all(request)
+        let message = proto::VerifyAllRequest::from(options);
+        self.open_stream(message, |mut rpc, r| async move { rpc.verify_all(r).await })
             .await
-            .map_err(status_error)?
-            .into_inner();
-        Ok(stream
-            .map(|message| VerifyAllEvent::try_from(message.map_err(status_error)?))
-            .boxed())
     }
 
     async fn put_content(&self, header: ContentHeader, body: ByteStream) -> Result<PutOutcome> {
@@ -189,42 +202,32 @@ impl Catalog for CatalogClient {
     ) -> Result<Vec<RegisterOutcome>> {
         let sent = records.len();
         let records = records.into_iter().map(Into::into).collect();
-        let request = self.unary(proto::ImportRecordsRequest { records, keep_ids });
-        let results = self
-            .rpc()
-            .import_records(request)
-            .await
-            .map_err(status_error)?
-            .into_inner()
-            .results;
-        if results.len() != sent {
-            return Err(CatalogError::internal(format!(
-                "the server answered an import of {sent} records with {} results",
-                results.len()
-            )));
-        }
-        results.into_iter().map(RegisterOutcome::try_from).collect()
+        let message = proto::ImportRecordsRequest { records, keep_ids };
+        let answer = self
+            .call(
+                message,
+                |mut rpc, r| async move { rpc.import_records(r).await },
+            )
+            .await?;
+        outcomes(answer.results, sent, "an import")
     }
 
     async fn stats(&self) -> Result<CatalogStats> {
-        let request = self.unary(proto::StatsRequest {});
-        Ok(self
-            .rpc()
-            .stats(request)
-            .await
-            .map_err(status_error)?
-            .into_inner()
-            .into())
+        let message = proto::StatsRequest {};
+        let answer = self
+            .call(message, |mut rpc, r| async move { rpc.stats(r).await })
+            .await?;
+        Ok(answer.into())
     }
 
     async fn provider_health(&self) -> Result<HealthReport> {
-        let request = self.unary(proto::ProviderHealthRequest {});
-        Ok(self
-            .rpc()
-            .provider_health(request)
-            .await
-            .map_err(status_error)?
-            .into_inner()
-            .into())
+        let message = proto::ProviderHealthRequest {};
+        let answer = self
+            .call(
+                message,
+                |mut rpc, r| async move { rpc.provider_health(r).await },
+            )
+            .await?;
+        Ok(answer.into())
     }
 }

@@ -64,7 +64,7 @@ where
     items.map_ok(P::from).map_err(to_status).boxed()
 }
 
-/// Records as messages.
+/// Records as wire messages, in the same order.
 fn messages(records: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::DocumentRecord> {
     records.into_iter().map(Into::into).collect()
 }

@@ -13,6 +13,8 @@ pub fn in_span<T: Send + 'static>(
         let item = stream.next().instrument(span.clone()).await?;
         Some((item, (stream, span)))
     })
+    // Consumers such as `try_chunks` may poll again after the end; a fused stream answers None.
+    .fuse()
     .boxed()
 }
 
@@ -25,5 +27,16 @@ mod tests {
         let items = futures::stream::iter(0..5).boxed();
         let seen: Vec<i32> = in_span(tracing::debug_span!("test"), items).collect().await;
         assert_eq!(seen, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[tokio::test]
+    async fn test_polling_after_the_end_keeps_answering_none() {
+        let mut stream = in_span(
+            tracing::debug_span!("test"),
+            futures::stream::iter([1]).boxed(),
+        );
+        assert_eq!(stream.next().await, Some(1));
+        assert_eq!(stream.next().await, None);
+        assert_eq!(stream.next().await, None);
     }
 }

@@ -4,8 +4,6 @@
 //! as `error: <message>`; the exit code is 2 for bad input and 1 for every other failure.
 #![allow(clippy::print_stdout)]
 
-#[path = "catalogctl/batch.rs"]
-mod batch;
 #[path = "catalogctl/cli.rs"]
 mod cli;
 #[path = "catalogctl/commands.rs"]

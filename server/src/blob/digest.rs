@@ -45,11 +45,6 @@ impl ContentDigest {
         Ok(())
     }
 
-    /// Bytes seen so far.
-    pub fn bytes(&self) -> u64 {
-        self.bytes
-    }
-
     /// The SHA-256 and size of everything added so far, once both match what was declared.
     pub fn finish(&self) -> Result<(String, u64)> {
         let sha256 = hex::encode(self.hasher.clone().finalize());

@@ -1,5 +1,6 @@
-//! Blob stores: where the bytes of records live, content-addressed by SHA-256. One trait, one
-//! file per backend.
+//! Blob stores: where the bytes of records live, content-addressed by SHA-256; the last hop of a
+//! content RPC (`service.rs` -> `provider/` -> here). One trait, one file per backend
+//! (`local.rs`, `s3/`).
 
 mod digest;
 pub mod local;

@@ -22,7 +22,7 @@ pub struct ConfigError(pub String);
 pub enum MetadataConfig {
     /// SQLite file or `:memory:`.
     Sqlite {
-        /// Database path.
+        /// The SQLite file, or `:memory:` for a database that lives as long as the server.
         db_path: String,
     },
     /// A PostgreSQL pool.
@@ -39,11 +39,11 @@ pub enum MetadataConfig {
 /// Settings of an S3 (or S3-compatible) blob store.
 #[derive(Debug, Clone)]
 pub struct S3Config {
-    /// Bucket.
+    /// The bucket that holds every object.
     pub bucket: String,
-    /// Key prefix.
+    /// Prepended to every key (`docs/` puts objects under `docs/cas/...`).
     pub prefix: String,
-    /// Region.
+    /// The bucket's region (signing needs it, even for S3-compatible stores).
     pub region: String,
     /// Endpoint of an S3-compatible store.
     pub endpoint_url: Option<String>,
@@ -73,7 +73,7 @@ pub enum BlobConfig {
 /// The provider to run: a preset name, its two stores, and its cache.
 #[derive(Debug, Clone)]
 pub struct ProviderConfig {
-    /// The preset.
+    /// The named preset, reported by Stats.
     pub name: ProviderName,
     /// The metadata store.
     pub metadata: MetadataConfig,
@@ -134,7 +134,7 @@ pub struct ServerConfig {
     pub health_probe_interval_secs: u64,
     /// Seconds to drain after SIGTERM.
     pub shutdown_grace_secs: u64,
-    /// Log format.
+    /// Whether logs are text lines or JSON objects.
     pub log_format: LogFormat,
 }
 
@@ -143,7 +143,7 @@ pub struct ServerConfig {
 pub struct Config {
     /// The provider to run.
     pub provider: ProviderConfig,
-    /// Server settings.
+    /// Listener, limits, auth and logging, the same for every provider.
     pub server: ServerConfig,
     /// The layered values the typed fields were resolved from, for [`Config::render`].
     pub(super) values: Layers,

@@ -1,4 +1,6 @@
-//! Metadata stores: where records live. One trait, one file per database.
+//! Metadata stores: where records live, the last hop of a record's RPC (`service.rs` ->
+//! `provider/` -> here). One trait, one file per database (`sqlite.rs`, `postgres.rs`), the SQL
+//! they share in `shared_sql.rs`.
 
 mod paging;
 pub mod postgres;
@@ -19,6 +21,7 @@ use docstokg_catalog::{
 use futures::stream::BoxStream;
 
 pub use postgres::PostgresStore;
+pub use shared_sql::RecordReads;
 pub use sqlite::SqliteStore;
 pub use traced::TracedMetadata;
 
@@ -78,17 +81,28 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// For each key (artifact_id, source_url, resolver), whether a record has it.
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>>;
 
+    /// The shared reads of this store's database.
+    fn reads(&self) -> &dyn RecordReads;
+
     /// The record with `id`.
-    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>>;
+    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
+        self.reads().get(id).await
+    }
 
     /// Records matching `lookup`, newest first (created_at DESC, id DESC).
-    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>>;
+    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
+        self.reads().lookup(lookup).await
+    }
 
     /// Number of records matching `filter`.
-    async fn count(&self, filter: &RecordFilter) -> Result<i64>;
+    async fn count(&self, filter: &RecordFilter) -> Result<i64> {
+        self.reads().count(filter).await
+    }
 
     /// Records matching `filter` by id, streamed in pages so no connection is held between pages.
-    fn list(&self, filter: RecordFilter) -> RecordStream;
+    fn list(&self, filter: RecordFilter) -> RecordStream {
+        self.reads().list(filter)
+    }
 
     /// Duplicate groups, count DESC then sha256 ASC, streamed from one query without
     /// materialising the result; the connection is released when the stream is dropped.

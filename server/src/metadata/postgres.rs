@@ -8,7 +8,7 @@ use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
     BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
-    RecordFilter, RecordStream, RegisterOutcome, Result, StorageBackend,
+    RegisterOutcome, Result, StorageBackend,
 };
 use futures::stream::BoxStream;
 use sqlx::{
@@ -17,13 +17,13 @@ use sqlx::{
 };
 
 use super::{
-    Lookup, MetadataStats, MetadataStore,
+    MetadataStats, MetadataStore,
     postgres_import::import_batch,
     postgres_sql::{CreatedRow, records_by_key},
     row::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
-    shared_sql::{Dialect, SharedReads, duplicates_sql},
+    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql},
     sqlx_error::from_sqlx,
     stats::read_stats,
 };
@@ -34,7 +34,7 @@ const CURSOR_PAGE_SIZE: i64 = 500;
 /// How long a call waits for a pooled connection before failing with UNAVAILABLE.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// PostgreSQL metadata store.
+/// Records in a PostgreSQL database shared by any number of servers, through one pool.
 pub struct PostgresStore {
     pool: PgPool,
     reads: SharedReads<Postgres>,
@@ -249,20 +249,8 @@ impl MetadataStore for PostgresStore {
             .collect())
     }
 
-    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
-        self.reads.get(id).await
-    }
-
-    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
-        self.reads.lookup(lookup).await
-    }
-
-    async fn count(&self, filter: &RecordFilter) -> Result<i64> {
-        self.reads.count(filter).await
-    }
-
-    fn list(&self, filter: RecordFilter) -> RecordStream {
-        self.reads.list(filter)
+    fn reads(&self) -> &dyn RecordReads {
+        &self.reads
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {

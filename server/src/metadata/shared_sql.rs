@@ -3,6 +3,7 @@
 //! and PostgreSQL (how timestamps are stored and selected) is the small [`Dialect`] trait; what
 //! only one database can do (the upsert shapes, UNNEST, cursors) stays in its own file.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use docstokg_catalog::{DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result};
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, query::QueryAs};
@@ -80,7 +81,55 @@ impl<DB: Database> Clone for SharedReads<DB> {
     }
 }
 
-impl<DB> SharedReads<DB>
+impl<DB: Database> SharedReads<DB> {
+    /// Reads from `pool`.
+    pub fn new(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+
+    /// Up to [`PAGE_SIZE`] rows matching `filter` with ids above `after_id`, by id.
+    async fn page(&self, after_id: i64, filter: &RecordFilter) -> Result<Vec<DocumentRow>>
+    where
+        Self: RecordReads,
+        DB: Dialect,
+        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+        for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+        for<'r> DocumentRow: FromRow<'r, DB::Row>,
+        for<'q> i64: Encode<'q, DB> + Type<DB>,
+        for<'q> String: Encode<'q, DB> + Type<DB>,
+    {
+        let (conditions, values) = filter_sql::<DB>(filter, 2);
+        let sql = format!(
+            "SELECT {} FROM documents WHERE id > {}{conditions} ORDER BY id LIMIT {PAGE_SIZE}",
+            DB::columns(""),
+            DB::placeholder(1)
+        );
+        bind_filter(sqlx::query_as(&sql).bind(after_id), values)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| from_sqlx("listing records", e))
+    }
+}
+
+/// The reads every metadata store answers with the shared SQL; `MetadataStore` forwards its
+/// `get`, `lookup`, `count` and `list` here.
+#[async_trait]
+pub trait RecordReads: Send + Sync {
+    /// The record with `id`, if there is one.
+    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>>;
+
+    /// Records matching `lookup`, newest first (created_at DESC, id DESC).
+    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>>;
+
+    /// Number of records matching `filter`.
+    async fn count(&self, filter: &RecordFilter) -> Result<i64>;
+
+    /// Records matching `filter` by id, in pages that hold no connection between them.
+    fn list(&self, filter: RecordFilter) -> RecordStream;
+}
+
+#[async_trait]
+impl<DB> RecordReads for SharedReads<DB>
 where
     DB: Dialect,
     for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
@@ -90,13 +139,7 @@ where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
-    /// Reads from `pool`.
-    pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
-    }
-
-    /// The record with `id`, if there is one.
-    pub async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
+    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
         let sql = format!(
             "SELECT {} FROM documents WHERE id = {}",
             DB::columns(""),
@@ -110,8 +153,7 @@ where
         row.map(TryInto::try_into).transpose()
     }
 
-    /// Records matching `lookup`, newest first (created_at DESC, id DESC).
-    pub async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
+    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
         let (column, value) = match lookup {
             Lookup::Artifact(v) => ("artifact_id", v),
             Lookup::Sha256(v) => ("sha256", v),
@@ -130,8 +172,7 @@ where
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    /// Number of records matching `filter`.
-    pub async fn count(&self, filter: &RecordFilter) -> Result<i64> {
+    async fn count(&self, filter: &RecordFilter) -> Result<i64> {
         let (conditions, values) = filter_sql::<DB>(filter, 1);
         let sql = format!("SELECT COUNT(*) FROM documents WHERE 1 = 1{conditions}");
         let (count,): (i64,) = bind_filter(sqlx::query_as(&sql), values)
@@ -141,30 +182,12 @@ where
         Ok(count)
     }
 
-    /// Records matching `filter` by id, in pages that hold no connection between them.
-    pub fn list(&self, filter: RecordFilter) -> RecordStream
-    where
-        DB: 'static,
-    {
+    fn list(&self, filter: RecordFilter) -> RecordStream {
         let reads = self.clone();
         paged(move |after_id| {
             let (reads, filter) = (reads.clone(), filter.clone());
             async move { reads.page(after_id, &filter).await }
         })
-    }
-
-    /// Up to [`PAGE_SIZE`] rows matching `filter` with ids above `after_id`, by id.
-    async fn page(&self, after_id: i64, filter: &RecordFilter) -> Result<Vec<DocumentRow>> {
-        let (conditions, values) = filter_sql::<DB>(filter, 2);
-        let sql = format!(
-            "SELECT {} FROM documents WHERE id > {}{conditions} ORDER BY id LIMIT {PAGE_SIZE}",
-            DB::columns(""),
-            DB::placeholder(1)
-        );
-        bind_filter(sqlx::query_as(&sql).bind(after_id), values)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| from_sqlx("listing records", e))
     }
 }
 

@@ -9,7 +9,7 @@ use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
     BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
-    RecordFilter, RecordStream, RegisterOutcome, Result, StorageBackend,
+    RegisterOutcome, Result, StorageBackend,
 };
 use futures::{TryStreamExt, stream::BoxStream};
 use sqlx::{
@@ -22,9 +22,9 @@ use sqlx::{
 };
 
 use super::{
-    Lookup, MetadataStats, MetadataStore,
+    MetadataStats, MetadataStore,
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
-    shared_sql::{Dialect, SharedReads, duplicates_sql},
+    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql},
     sqlx_error::from_sqlx,
     stats::read_stats,
 };
@@ -42,7 +42,7 @@ const INSERT: &str = "INSERT INTO documents \
     (id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id) \
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING ";
 
-/// SQLite metadata store.
+/// Records in one SQLite database: a pool for unary calls and one reserved for streams.
 pub struct SqliteStore {
     pool: SqlitePool,
     reads: SharedReads<Sqlite>,
@@ -310,20 +310,8 @@ impl MetadataStore for SqliteStore {
         Ok(found)
     }
 
-    async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
-        self.reads.get(id).await
-    }
-
-    async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
-        self.reads.lookup(lookup).await
-    }
-
-    async fn count(&self, filter: &RecordFilter) -> Result<i64> {
-        self.reads.count(filter).await
-    }
-
-    fn list(&self, filter: RecordFilter) -> RecordStream {
-        self.reads.list(filter)
+    fn reads(&self) -> &dyn RecordReads {
+        &self.reads
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {

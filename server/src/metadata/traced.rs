@@ -11,7 +11,7 @@ use docstokg_catalog::{
 use futures::stream::BoxStream;
 use tracing::{Instrument, debug_span};
 
-use super::{Lookup, MetadataStats, MetadataStore};
+use super::{Lookup, MetadataStats, MetadataStore, RecordReads};
 use crate::span_stream::in_span;
 
 /// A metadata store whose operations run in `catalog.metadata.<op>` spans.
@@ -57,6 +57,10 @@ impl MetadataStore for TracedMetadata {
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
         let span = debug_span!("catalog.metadata.existing_keys", keys = keys.len());
         self.inner.existing_keys(keys).instrument(span).await
+    }
+
+    fn reads(&self) -> &dyn RecordReads {
+        self.inner.reads()
     }
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {

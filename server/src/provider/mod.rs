@@ -1,5 +1,9 @@
 //! Providers: a metadata store plus a blob store behind the [`Catalog`] trait. The named
 //! providers (development, enterprise, cloud) are presets of that pair, built in [`build`].
+//!
+//! The second of an RPC's three hops (`service.rs` -> here -> a store in `metadata/` or
+//! `blob/`): every input is validated here and only here, the record cache is consulted, and the
+//! call goes to the store that owns the data.
 
 mod build;
 mod content;
@@ -64,12 +68,12 @@ impl CatalogProvider {
         }
     }
 
-    /// The metadata store.
+    /// Where the records live (migration reads it directly).
     pub fn metadata(&self) -> &dyn MetadataStore {
         self.metadata.as_ref()
     }
 
-    /// The blob store.
+    /// Where the bytes live (migration reads it directly).
     pub fn blobs(&self) -> &dyn BlobStore {
         self.blobs.as_ref()
     }

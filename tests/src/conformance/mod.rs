@@ -8,17 +8,19 @@ use docstokg_catalog::{
     ContentHeader, ContentRequest, ContentSelector, DuplicateQuery, ErrorKind, HealthState,
     NewDocument, RecordFilter, VerificationStatus, VerifyAllEvent, VerifyAllOptions,
 };
-use futures::{TryStreamExt, future::join_all};
+use futures::{StreamExt, TryStreamExt, future::join_all};
 
 use crate::{data::*, harness::Subject};
 
 mod content;
+mod field_names;
 mod import;
 mod queries;
 mod registration;
 mod verification;
 
 pub use content::*;
+pub use field_names::*;
 pub use import::*;
 pub use queries::*;
 pub use registration::*;
@@ -61,6 +63,8 @@ macro_rules! conformance_suite {
             provider_health_is_healthy,
             import_keeps_fields_timestamps_and_free_ids,
             import_rejects_bad_records_naming_the_field,
+            bad_reads_and_queries_name_their_field,
+            bad_content_requests_name_their_field,
         );
     };
 }

@@ -54,12 +54,6 @@ pub enum Command {
     /// --batch-size, then prints a summary (with --json, one JSON object on stdout).
     #[command(after_long_help = crate::manifest::FIELD_MAPPING)]
     Import(ImportArgs),
-    /// Register the documents of a JSON-lines file (one NewDocument per line), 1000 per call.
-    RegisterBatch {
-        /// The JSON-lines file.
-        #[arg(long)]
-        file: PathBuf,
-    },
     /// Show one record.
     Get {
         /// Record id.

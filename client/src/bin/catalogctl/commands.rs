@@ -11,7 +11,7 @@ use futures::StreamExt;
 use crate::cli::{Cli, Command, RegisterArgs};
 use crate::failure::{CliError, CliResult};
 use crate::output::Output;
-use crate::{batch, export, import, transfer, verify_all};
+use crate::{export, import, transfer, verify_all};
 
 /// Runs the command line; the exit code on success.
 pub async fn run(cli: Cli) -> CliResult<ExitCode> {
@@ -22,7 +22,6 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Register(args) => out.outcome(&client.register_or_get(document(args)).await?)?,
         Command::Export(args) => export::run(&client, args, out).await?,
         Command::Import(args) => return import::run(&client, args, out).await,
-        Command::RegisterBatch { file } => batch::register(&client, &file, out).await?,
         Command::Get { id } => out.record(&client.get_record(id).await?)?,
         Command::ByArtifact { artifact_id } => {
             out.records(&client.get_by_artifact(&artifact_id).await?)?
@@ -61,7 +60,6 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
 fn check_input_file(command: &Command) -> CliResult<()> {
     let path = match command {
         Command::Put(args) => &args.file,
-        Command::RegisterBatch { file } => file,
         Command::Import(args) => {
             import::check(args)?;
             if args.file.as_os_str() == "-" {
