@@ -72,22 +72,27 @@ pub fn import(records: Vec<DocumentRecord>, max_batch: usize) -> Result<Vec<Docu
         .into_iter()
         .enumerate()
         .map(|(index, record)| {
-            let checked = non_negative("id", record.id)
-                .and_then(|_| new_document(NewDocument::from(&record)));
-            let document = checked.map_err(|e| e.within(&format!("records[{index}]")))?;
-            Ok(DocumentRecord {
-                artifact_id: document.artifact_id,
-                source_url: document.source_url,
-                resolver: document.resolver,
-                content_type: document.content_type,
-                bytes: document.bytes,
-                sha256: document.sha256,
-                storage_uri: document.storage_uri,
-                run_id: document.run_id,
-                ..record
-            })
+            imported_record(record).map_err(|e| e.within(&format!("records[{index}]")))
         })
         .collect()
+}
+
+/// Checks one record to import: a non-negative id and the fields of a document, normalised as
+/// [`new_document`] does; its id and timestamps are kept.
+pub fn imported_record(record: DocumentRecord) -> Result<DocumentRecord> {
+    non_negative("id", record.id)?;
+    let document = new_document(NewDocument::from(&record))?;
+    Ok(DocumentRecord {
+        artifact_id: document.artifact_id,
+        source_url: document.source_url,
+        resolver: document.resolver,
+        content_type: document.content_type,
+        bytes: document.bytes,
+        sha256: document.sha256,
+        storage_uri: document.storage_uri,
+        run_id: document.run_id,
+        ..record
+    })
 }
 
 /// Checks an upload header like a document, plus the expected hash and size.

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
 use super::{
-    BlobExpectation, BlobStore, ContentDigest, StoredBlob,
+    BlobExpectation, BlobStore, ByteRange, ContentDigest, StoredBlob,
     local_reader::{FILE_SCHEME, LocalReader, io_error},
 };
 use crate::health::timed_probe;
@@ -170,13 +170,8 @@ impl BlobStore for LocalBlobStore {
         self.reader.size(storage_uri).await
     }
 
-    async fn read(
-        &self,
-        storage_uri: &str,
-        offset: u64,
-        length: Option<u64>,
-    ) -> Result<ByteStream> {
-        self.reader.read(storage_uri, offset, length).await
+    async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
+        self.reader.read(storage_uri, range).await
     }
 
     async fn probe(&self) -> BackendHealth {
@@ -296,7 +291,7 @@ mod tests {
         assert!(!store.in_scope("s3://bucket/key"));
         assert_eq!(
             store
-                .read("file:///etc/shadow", 0, None)
+                .read("file:///etc/shadow", ByteRange::ALL)
                 .await
                 .err()
                 .map(|e| e.kind),
@@ -328,7 +323,7 @@ mod tests {
             .await
             .expect("put");
         let bytes: Vec<Bytes> = store
-            .read(&blob.storage_uri, 6, Some(3))
+            .read(&blob.storage_uri, ByteRange::new(6, Some(3)))
             .await
             .expect("read")
             .try_collect()

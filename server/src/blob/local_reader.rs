@@ -11,6 +11,8 @@ use futures::{StreamExt, TryStreamExt};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
+use super::ByteRange;
+
 /// Size of the chunks reads are streamed in.
 const READ_CHUNK_BYTES: usize = 256 * 1024;
 /// The scheme of local storage URIs.
@@ -91,12 +93,8 @@ impl LocalReader {
     }
 
     /// Streams `length` bytes (to the end when `None`) of the file at `storage_uri`, from `offset`.
-    pub async fn read(
-        &self,
-        storage_uri: &str,
-        offset: u64,
-        length: Option<u64>,
-    ) -> Result<ByteStream> {
+    pub async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
+        let ByteRange { offset, length } = range;
         let mut file = self
             .open(storage_uri)
             .await?

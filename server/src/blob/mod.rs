@@ -30,6 +30,28 @@ pub struct BlobExpectation {
     pub max_bytes: u64,
 }
 
+/// Which bytes of an object a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteRange {
+    /// The first byte.
+    pub offset: u64,
+    /// How many bytes from `offset`; `None` reads to the end.
+    pub length: Option<u64>,
+}
+
+impl ByteRange {
+    /// The whole object.
+    pub const ALL: Self = Self {
+        offset: 0,
+        length: None,
+    };
+
+    /// `length` bytes from `offset` (to the end when `None`).
+    pub fn new(offset: u64, length: Option<u64>) -> Self {
+        Self { offset, length }
+    }
+}
+
 /// Where an upload's bytes ended up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredBlob {
@@ -72,9 +94,8 @@ pub trait BlobStore: Send + Sync + 'static {
     /// The size of the object at `storage_uri`, `None` when there is none.
     async fn size(&self, storage_uri: &str) -> Result<Option<u64>>;
 
-    /// Streams `length` bytes (to the end when `None`) of the object at `storage_uri`, from `offset`.
-    async fn read(&self, storage_uri: &str, offset: u64, length: Option<u64>)
-    -> Result<ByteStream>;
+    /// Streams the bytes of `range` of the object at `storage_uri`.
+    async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream>;
 
     /// A real write and read of a probe object.
     async fn probe(&self) -> BackendHealth;

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
 use super::{
-    BlobExpectation, BlobStore, StoredBlob,
+    BlobExpectation, BlobStore, ByteRange, StoredBlob,
     local_reader::{LocalReader, out_of_scope},
 };
 
@@ -68,18 +68,13 @@ impl BlobStore for WithReadOnlyRoots {
             .await
     }
 
-    async fn read(
-        &self,
-        storage_uri: &str,
-        offset: u64,
-        length: Option<u64>,
-    ) -> Result<ByteStream> {
+    async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
         if self.primary.in_scope(storage_uri) {
-            return self.primary.read(storage_uri, offset, length).await;
+            return self.primary.read(storage_uri, range).await;
         }
         self.root_for(storage_uri)
             .ok_or_else(|| out_of_scope(storage_uri))?
-            .read(storage_uri, offset, length)
+            .read(storage_uri, range)
             .await
     }
 

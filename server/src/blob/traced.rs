@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 use tracing::{Instrument, debug_span};
 
-use super::{BlobExpectation, BlobStore, StoredBlob};
+use super::{BlobExpectation, BlobStore, ByteRange, StoredBlob};
 use crate::span_stream::in_span;
 
 /// A blob store whose operations run in `catalog.blob.<op>` spans.
@@ -50,16 +50,12 @@ impl BlobStore for TracedBlobs {
         self.inner.size(storage_uri).instrument(span).await
     }
 
-    async fn read(
-        &self,
-        storage_uri: &str,
-        offset: u64,
-        length: Option<u64>,
-    ) -> Result<ByteStream> {
+    async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
+        let ByteRange { offset, length } = range;
         let span = debug_span!("catalog.blob.read", storage_uri, offset, length);
         let body = self
             .inner
-            .read(storage_uri, offset, length)
+            .read(storage_uri, range)
             .instrument(span.clone())
             .await?;
         Ok(in_span(span, body))

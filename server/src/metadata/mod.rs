@@ -10,7 +10,6 @@ mod row;
 mod shared_sql;
 pub mod sqlite;
 mod sqlx_error;
-mod stats;
 mod traced;
 
 use async_trait::async_trait;
@@ -109,10 +108,14 @@ pub trait MetadataStore: Send + Sync + 'static {
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>>;
 
     /// Counts for Stats.
-    async fn stats(&self) -> Result<MetadataStats>;
+    async fn stats(&self) -> Result<MetadataStats> {
+        self.reads().stats().await
+    }
 
     /// A real round trip to the database.
-    async fn probe(&self) -> BackendHealth;
+    async fn probe(&self) -> BackendHealth {
+        self.reads().probe().await
+    }
 
     /// Closes the pools; later calls fail.
     async fn close(&self);

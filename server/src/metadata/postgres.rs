@@ -7,8 +7,8 @@ use std::{num::NonZeroU32, time::Duration};
 use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
-    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
-    RegisterOutcome, Result, StorageBackend,
+    CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RegisterOutcome,
+    Result, StorageBackend,
 };
 use futures::stream::BoxStream;
 use sqlx::{
@@ -17,7 +17,7 @@ use sqlx::{
 };
 
 use super::{
-    MetadataStats, MetadataStore,
+    MetadataStore,
     postgres_import::import_batch,
     postgres_sql::{CreatedRow, records_by_key},
     row::{
@@ -25,9 +25,8 @@ use super::{
     },
     shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql},
     sqlx_error::from_sqlx,
-    stats::read_stats,
 };
-use crate::{config::redact, health::timed_probe};
+use crate::config::redact;
 
 /// Groups' rows fetched per round trip of a FindDuplicates cursor.
 const CURSOR_PAGE_SIZE: i64 = 500;
@@ -71,7 +70,7 @@ impl PostgresStore {
                 CatalogError::unavailable(format!("migrating the PostgreSQL database: {e}"))
             })?;
         Ok(Self {
-            reads: SharedReads::new(pool.clone()),
+            reads: SharedReads::new(pool.clone(), format!("postgres {}", redact(connection_url))),
             pool,
             location: redact(connection_url),
         })
@@ -276,21 +275,6 @@ impl MetadataStore for PostgresStore {
             }
             tx.rollback().await.map_err(|e| from_sqlx("closing a duplicates scan", e))?;
         })
-    }
-
-    async fn stats(&self) -> Result<MetadataStats> {
-        read_stats(&self.pool).await
-    }
-
-    async fn probe(&self) -> BackendHealth {
-        timed_probe("metadata", async {
-            sqlx::query_scalar::<_, i32>("SELECT 1")
-                .fetch_one(&self.pool)
-                .await
-                .map(|_| format!("postgres {} answers", self.location))
-                .map_err(|e| from_sqlx("probing PostgreSQL", e))
-        })
-        .await
     }
 
     async fn close(&self) {

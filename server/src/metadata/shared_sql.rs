@@ -1,19 +1,32 @@
 //! The SQL both databases speak, written once: reading a record by id, the lookups, counting and
-//! listing with a [`RecordFilter`], and the duplicate-groups query. What differs between SQLite
+//! listing with a [`RecordFilter`], Stats, the health probe, and the duplicate-groups query. What differs between SQLite
 //! and PostgreSQL (how timestamps are stored and selected) is the small [`Dialect`] trait; what
 //! only one database can do (the upsert shapes, UNNEST, cursors) stays in its own file.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use docstokg_catalog::{DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result};
+use docstokg_catalog::{
+    BackendHealth, DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result,
+};
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, query::QueryAs};
 
 use super::{
-    Lookup,
+    Lookup, MetadataStats,
     paging::{PAGE_SIZE, paged},
     row::DocumentRow,
     sqlx_error::from_sqlx,
 };
+use crate::health::timed_probe;
+
+/// Stats: counts and sizes of the whole table.
+const STATS_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT), \
+    COUNT(DISTINCT sha256), COUNT(DISTINCT artifact_id) FROM documents";
+/// Stats: hashes shared by two or more records.
+const STATS_DUPLICATE_GROUPS: &str = "SELECT COUNT(*) FROM (SELECT sha256 FROM documents \
+    WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) > 1) AS duplicate_sets";
+/// Stats: records per resolver.
+const STATS_BY_RESOLVER: &str =
+    "SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver";
 
 /// A query of the shared SQL, with its bind parameters still to be bound.
 type Query<'q, DB, O> = QueryAs<'q, DB, O, <DB as Database>::Arguments<'q>>;
@@ -71,20 +84,23 @@ fn filter_sql<DB: Dialect>(filter: &RecordFilter, first: usize) -> (String, Vec<
 /// The reads of the `documents` table, for a pool of either database.
 pub struct SharedReads<DB: Database> {
     pool: Pool<DB>,
+    /// The database as health messages name it (`sqlite catalog.sqlite`).
+    label: String,
 }
 
 impl<DB: Database> Clone for SharedReads<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            label: self.label.clone(),
         }
     }
 }
 
 impl<DB: Database> SharedReads<DB> {
-    /// Reads from `pool`.
-    pub fn new(pool: Pool<DB>) -> Self {
-        Self { pool }
+    /// Reads from `pool`; `label` names the database in health messages.
+    pub fn new(pool: Pool<DB>, label: String) -> Self {
+        Self { pool, label }
     }
 
     /// Up to [`PAGE_SIZE`] rows matching `filter` with ids above `after_id`, by id.
@@ -126,6 +142,12 @@ pub trait RecordReads: Send + Sync {
 
     /// Records matching `filter` by id, in pages that hold no connection between them.
     fn list(&self, filter: RecordFilter) -> RecordStream;
+
+    /// Counts for Stats.
+    async fn stats(&self) -> Result<MetadataStats>;
+
+    /// A real round trip to the database.
+    async fn probe(&self) -> BackendHealth;
 }
 
 #[async_trait]
@@ -136,6 +158,8 @@ where
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'r> DocumentRow: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (i64, i64, i64, i64): FromRow<'r, DB::Row>,
+    for<'r> (String, i64): FromRow<'r, DB::Row>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
 {
@@ -188,6 +212,42 @@ where
             let (reads, filter) = (reads.clone(), filter.clone());
             async move { reads.page(after_id, &filter).await }
         })
+    }
+
+    async fn stats(&self) -> Result<MetadataStats> {
+        let failed = |e| from_sqlx("computing stats", e);
+        let (total_records, total_bytes, unique_sha256, unique_artifacts): (i64, i64, i64, i64) =
+            sqlx::query_as(STATS_TOTALS)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(failed)?;
+        let (duplicate_groups,): (i64,) = sqlx::query_as(STATS_DUPLICATE_GROUPS)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(failed)?;
+        let by_resolver: Vec<(String, i64)> = sqlx::query_as(STATS_BY_RESOLVER)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(failed)?;
+        Ok(MetadataStats {
+            total_records,
+            total_bytes,
+            unique_sha256,
+            unique_artifacts,
+            duplicate_groups,
+            by_resolver,
+        })
+    }
+
+    async fn probe(&self) -> BackendHealth {
+        timed_probe("metadata", async {
+            let _: (i64,) = sqlx::query_as("SELECT CAST(1 AS BIGINT)")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| from_sqlx("probing the database", e))?;
+            Ok(format!("{} answers", self.label))
+        })
+        .await
     }
 }
 

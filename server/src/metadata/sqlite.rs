@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
-    BackendHealth, CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument,
-    RegisterOutcome, Result, StorageBackend,
+    CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RegisterOutcome,
+    Result, StorageBackend,
 };
 use futures::{TryStreamExt, stream::BoxStream};
 use sqlx::{
@@ -22,13 +22,11 @@ use sqlx::{
 };
 
 use super::{
-    MetadataStats, MetadataStore,
+    MetadataStore,
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
     shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql},
     sqlx_error::from_sqlx,
-    stats::read_stats,
 };
-use crate::health::timed_probe;
 
 /// How long a writer waits for SQLite's single write lock before giving up with UNAVAILABLE.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -92,7 +90,7 @@ impl SqliteStore {
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
         Ok(Self {
-            reads: SharedReads::new(pool.clone()),
+            reads: SharedReads::new(pool.clone(), format!("sqlite {db_path}")),
             pool,
             stream_pool,
             location: db_path.to_owned(),
@@ -338,21 +336,6 @@ impl MetadataStore for SqliteStore {
                 yield done;
             }
         })
-    }
-
-    async fn stats(&self) -> Result<MetadataStats> {
-        read_stats(&self.pool).await
-    }
-
-    async fn probe(&self) -> BackendHealth {
-        timed_probe("metadata", async {
-            sqlx::query_scalar::<_, i64>("SELECT 1")
-                .fetch_one(&self.pool)
-                .await
-                .map(|_| format!("sqlite {} answers", self.location))
-                .map_err(|e| from_sqlx("probing SQLite", e))
-        })
-        .await
     }
 
     async fn close(&self) {

@@ -2,7 +2,10 @@
 
 use docstokg_catalog::{DocumentRecord, ErrorKind};
 
-use crate::{blob::BlobExpectation, provider::CatalogProvider};
+use crate::{
+    blob::{BlobExpectation, ByteRange},
+    provider::CatalogProvider,
+};
 
 /// What happened to a record's bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +70,7 @@ pub async fn copy_blob(
         let bytes = record.bytes as u64;
         return (record, BlobOutcome::Copied(bytes));
     }
-    let body = match source.blobs().read(&uri, 0, None).await {
+    let body = match source.blobs().read(&uri, ByteRange::ALL).await {
         Ok(body) => body,
         Err(error) => {
             return (

@@ -6,7 +6,7 @@ use docstokg_catalog::{
 };
 
 use super::CatalogProvider;
-use crate::blob::{BlobExpectation, BlobStore};
+use crate::blob::{BlobExpectation, BlobStore, ByteRange};
 
 /// Stores the upload's bytes (content-addressed, checked against the header) and returns the
 /// document to register for them, and whether the bytes were already stored.
@@ -70,7 +70,10 @@ pub async fn open_download(
         length.min(total - request.offset)
     });
     let body = blobs
-        .read(&storage_uri, request.offset, Some(range_bytes))
+        .read(
+            &storage_uri,
+            ByteRange::new(request.offset, Some(range_bytes)),
+        )
         .await?;
     let info = ContentInfo {
         sha256,

@@ -9,7 +9,7 @@ use docstokg_catalog::{
 };
 use futures::{TryStreamExt, future, stream::BoxStream};
 
-use crate::blob::{BlobStore, hash_stream};
+use crate::blob::{BlobStore, ByteRange, hash_stream};
 
 /// Verifies one record against `blobs`. Only URIs inside the store are opened.
 pub async fn verify_record(
@@ -44,7 +44,7 @@ pub async fn verify_record(
             "the record has no sha256 to compare with".into(),
         ));
     };
-    let body = match blobs.read(uri, 0, None).await {
+    let body = match blobs.read(uri, ByteRange::ALL).await {
         Ok(body) => body,
         Err(error) if error.kind == ErrorKind::NotFound => {
             return Ok(result(

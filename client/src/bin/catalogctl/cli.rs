@@ -108,9 +108,9 @@ pub enum Command {
     },
 }
 
-/// Fields of a document to register.
+/// The key and descriptive fields that `register` and `put` share.
 #[derive(Debug, Args)]
-pub struct RegisterArgs {
+pub struct DocumentArgs {
     /// Artifact the document belongs to.
     #[arg(long)]
     pub artifact_id: String,
@@ -123,6 +123,17 @@ pub struct RegisterArgs {
     /// MIME type.
     #[arg(long)]
     pub content_type: Option<String>,
+    /// Pipeline run that fetched the document.
+    #[arg(long)]
+    pub run_id: Option<String>,
+}
+
+/// Fields of a document to register.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Key, content type and run.
+    #[command(flatten)]
+    pub document: DocumentArgs,
     /// Size in bytes.
     #[arg(long, default_value_t = 0)]
     pub bytes: i64,
@@ -132,9 +143,6 @@ pub struct RegisterArgs {
     /// file:// or s3:// URI of the stored bytes.
     #[arg(long)]
     pub storage_uri: Option<String>,
-    /// Pipeline run that fetched the document.
-    #[arg(long)]
-    pub run_id: Option<String>,
 }
 
 /// Optional record filters.
@@ -188,21 +196,9 @@ pub struct VerifyAllArgs {
 pub struct PutArgs {
     /// The file to upload.
     pub file: PathBuf,
-    /// Artifact the document belongs to.
-    #[arg(long)]
-    pub artifact_id: String,
-    /// Where the document was fetched from.
-    #[arg(long)]
-    pub source_url: String,
-    /// Resolver that found the URL.
-    #[arg(long)]
-    pub resolver: String,
-    /// MIME type.
-    #[arg(long)]
-    pub content_type: Option<String>,
-    /// Pipeline run that fetched the document.
-    #[arg(long)]
-    pub run_id: Option<String>,
+    /// Key, content type and run.
+    #[command(flatten)]
+    pub document: DocumentArgs,
     /// Reject the upload unless the bytes hash to this.
     #[arg(long)]
     pub sha256: Option<String>,

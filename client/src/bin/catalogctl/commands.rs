@@ -123,15 +123,16 @@ fn read_token(path: &Path) -> CliResult<String> {
 
 /// The document that `register` describes.
 fn document(args: RegisterArgs) -> NewDocument {
+    let fields = args.document;
     NewDocument {
-        artifact_id: args.artifact_id,
-        source_url: args.source_url,
-        resolver: args.resolver,
-        content_type: args.content_type,
+        artifact_id: fields.artifact_id,
+        source_url: fields.source_url,
+        resolver: fields.resolver,
+        content_type: fields.content_type,
         bytes: args.bytes,
         sha256: args.sha256,
         storage_uri: args.storage_uri,
-        run_id: args.run_id,
+        run_id: fields.run_id,
     }
 }
 

@@ -93,22 +93,7 @@ impl Entry for DocumentRecord {
     fn parse(line: &str) -> Result<Self, String> {
         let record: DocumentRecord = serde_json::from_str(jsonl::object(line)?)
             .map_err(|error| format!("invalid record: {}", jsonl::json_error(&error)))?;
-        if record.id < 0 {
-            return Err(format!("id: must not be negative, got {}", record.id));
-        }
-        let document =
-            validation::new_document(NewDocument::from(&record)).map_err(|error| error.message)?;
-        Ok(DocumentRecord {
-            artifact_id: document.artifact_id,
-            source_url: document.source_url,
-            resolver: document.resolver,
-            content_type: document.content_type,
-            bytes: document.bytes,
-            sha256: document.sha256,
-            storage_uri: document.storage_uri,
-            run_id: document.run_id,
-            ..record
-        })
+        validation::imported_record(record).map_err(|error| error.message)
     }
 
     fn id(&self) -> Option<i64> {

@@ -39,12 +39,13 @@ pub async fn put(client: &CatalogClient, args: PutArgs, out: Output) -> CliResul
         )));
     }
     let length = metadata.len();
+    let fields = args.document;
     let header = ContentHeader {
-        artifact_id: args.artifact_id,
-        source_url: args.source_url,
-        resolver: args.resolver,
-        content_type: args.content_type,
-        run_id: args.run_id,
+        artifact_id: fields.artifact_id,
+        source_url: fields.source_url,
+        resolver: fields.resolver,
+        content_type: fields.content_type,
+        run_id: fields.run_id,
         expected_sha256: args.sha256,
         expected_bytes: Some(
             i64::try_from(length).map_err(|_| CliError::usage("the file is too large"))?,

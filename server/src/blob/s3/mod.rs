@@ -28,7 +28,7 @@ use docstokg_catalog::{
 use futures::StreamExt;
 use tokio::task::JoinSet;
 
-use super::{BlobExpectation, BlobStore, ContentDigest, StoredBlob};
+use super::{BlobExpectation, BlobStore, ByteRange, ContentDigest, StoredBlob};
 use crate::{config::S3Config, health::timed_probe};
 
 mod error;
@@ -288,12 +288,8 @@ impl BlobStore for S3BlobStore {
         self.object_size(key).await
     }
 
-    async fn read(
-        &self,
-        storage_uri: &str,
-        offset: u64,
-        length: Option<u64>,
-    ) -> Result<ByteStream> {
+    async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
+        let ByteRange { offset, length } = range;
         let key = self
             .scoped_key(storage_uri)
             .ok_or_else(|| out_of_scope(storage_uri))?
