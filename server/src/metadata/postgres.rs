@@ -87,6 +87,10 @@ impl MetadataStore for PostgresStore {
         }
     }
 
+    fn reads(&self) -> &dyn RecordReads {
+        &self.reads
+    }
+
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
         let key = key_sha256(
             &document.artifact_id,
@@ -246,10 +250,6 @@ impl MetadataStore for PostgresStore {
             .iter()
             .map(|digest| found.contains(digest))
             .collect())
-    }
-
-    fn reads(&self) -> &dyn RecordReads {
-        &self.reads
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {

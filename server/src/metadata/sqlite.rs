@@ -246,6 +246,10 @@ impl MetadataStore for SqliteStore {
         }
     }
 
+    fn reads(&self) -> &dyn RecordReads {
+        &self.reads
+    }
+
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
         let mut conn = self
             .pool
@@ -306,10 +310,6 @@ impl MetadataStore for SqliteStore {
             );
         }
         Ok(found)
-    }
-
-    fn reads(&self) -> &dyn RecordReads {
-        &self.reads
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
