@@ -30,6 +30,30 @@ pub struct DocumentRecord {
     pub run_id: Option<String>,
 }
 
+impl DocumentRecord {
+    /// The record of `document` with its server-assigned `id` and timestamps.
+    pub fn from_document(
+        id: i64,
+        document: NewDocument,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            artifact_id: document.artifact_id,
+            source_url: document.source_url,
+            resolver: document.resolver,
+            content_type: document.content_type,
+            bytes: document.bytes,
+            sha256: document.sha256,
+            storage_uri: document.storage_uri,
+            created_at,
+            updated_at,
+            run_id: document.run_id,
+        }
+    }
+}
+
 /// The fields of a document to register. Optional fields are `None` when unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewDocument {

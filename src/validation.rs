@@ -82,17 +82,12 @@ pub fn import(records: Vec<DocumentRecord>, max_batch: usize) -> Result<Vec<Docu
 pub fn imported_record(record: DocumentRecord) -> Result<DocumentRecord> {
     non_negative("id", record.id)?;
     let document = new_document(NewDocument::from(&record))?;
-    Ok(DocumentRecord {
-        artifact_id: document.artifact_id,
-        source_url: document.source_url,
-        resolver: document.resolver,
-        content_type: document.content_type,
-        bytes: document.bytes,
-        sha256: document.sha256,
-        storage_uri: document.storage_uri,
-        run_id: document.run_id,
-        ..record
-    })
+    Ok(DocumentRecord::from_document(
+        record.id,
+        document,
+        record.created_at,
+        record.updated_at,
+    ))
 }
 
 /// Checks an upload header like a document, plus the expected hash and size.

@@ -1,9 +1,10 @@
 //! The tonic service, the first of the three hops of every RPC: service -> provider
 //! (`provider/mod.rs`) -> store (`metadata/<db>.rs` or `blob/<backend>.rs`).
 //!
-//! Each handler is a thin call of an `inner_*` method that decodes the request with the contract
-//! crate's `convert` module, calls the [`Catalog`] and encodes the answer, returning the domain
-//! `Result`. Domain errors become a `tonic::Status`, and are logged, in [`to_status`] only.
+//! Each handler opens its `catalog.rpc.<method>` span and is a thin call of an `inner_*` method
+//! that decodes the request with the contract crate's `convert` module, calls the [`Catalog`] and
+//! encodes the answer, returning the domain `Result`. Domain errors become a `tonic::Status`, and
+//! are logged (inside the call's span), in [`to_status`] only.
 
 use std::sync::Arc;
 
@@ -118,7 +119,6 @@ async fn split_upload(
 }
 
 impl CatalogRpc {
-    #[tracing::instrument(name = "catalog.rpc.register_or_get", skip_all, fields(record_id))]
     async fn inner_register_or_get(
         &self,
         request: proto::RegisterOrGetRequest,
@@ -131,11 +131,6 @@ impl CatalogRpc {
         Ok(outcome.into())
     }
 
-    #[tracing::instrument(
-        name = "catalog.rpc.register_or_get_batch",
-        skip_all,
-        fields(documents)
-    )]
     async fn inner_register_or_get_batch(
         &self,
         request: proto::RegisterOrGetBatchRequest,
@@ -148,7 +143,6 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.get_record", skip_all, fields(record_id = request.id))]
     async fn inner_get_record(
         &self,
         request: proto::GetRecordRequest,
@@ -159,7 +153,6 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.get_by_artifact", skip_all)]
     async fn inner_get_by_artifact(
         &self,
         request: proto::GetByArtifactRequest,
@@ -170,7 +163,6 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.get_by_sha256", skip_all, fields(sha256 = %request.sha256))]
     async fn inner_get_by_sha256(
         &self,
         request: proto::GetBySha256Request,
@@ -181,7 +173,6 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.get_by_run", skip_all)]
     async fn inner_get_by_run(
         &self,
         request: proto::GetByRunRequest,
@@ -192,7 +183,6 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.list_records", skip_all)]
     async fn inner_list_records(
         &self,
         request: proto::ListRecordsRequest,
@@ -204,7 +194,6 @@ impl CatalogRpc {
         Ok(message_stream(stream))
     }
 
-    #[tracing::instrument(name = "catalog.rpc.find_duplicates", skip_all)]
     async fn inner_find_duplicates(
         &self,
         request: proto::FindDuplicatesRequest,
@@ -216,7 +205,6 @@ impl CatalogRpc {
         Ok(message_stream(groups))
     }
 
-    #[tracing::instrument(name = "catalog.rpc.verify", skip_all, fields(record_id = request.record_id))]
     async fn inner_verify(&self, request: proto::VerifyRequest) -> Result<proto::VerifyResponse> {
         let result = self.catalog.verify(request.record_id).await?;
         Ok(proto::VerifyResponse {
@@ -224,7 +212,6 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.verify_all", skip_all)]
     async fn inner_verify_all(
         &self,
         request: proto::VerifyAllRequest,
@@ -233,7 +220,6 @@ impl CatalogRpc {
         Ok(message_stream(self.catalog.verify_all(options).await?))
     }
 
-    #[tracing::instrument(name = "catalog.rpc.put_content", skip_all, fields(record_id, sha256))]
     async fn inner_put_content(
         &self,
         request: Streaming<proto::PutContentRequest>,
@@ -246,7 +232,6 @@ impl CatalogRpc {
         Ok(outcome.into())
     }
 
-    #[tracing::instrument(name = "catalog.rpc.get_content", skip_all, fields(sha256))]
     async fn inner_get_content(
         &self,
         request: proto::GetContentRequest,
@@ -261,7 +246,6 @@ impl CatalogRpc {
         Ok(message_stream(parts.boxed()))
     }
 
-    #[tracing::instrument(name = "catalog.rpc.import_records", skip_all, fields(records))]
     async fn inner_import_records(
         &self,
         request: proto::ImportRecordsRequest,
@@ -284,12 +268,10 @@ impl CatalogRpc {
         })
     }
 
-    #[tracing::instrument(name = "catalog.rpc.stats", skip_all)]
     async fn inner_stats(&self) -> Result<proto::StatsResponse> {
         Ok(self.catalog.stats().await?.into())
     }
 
-    #[tracing::instrument(name = "catalog.rpc.provider_health", skip_all)]
     async fn inner_provider_health(&self) -> Result<proto::ProviderHealthResponse> {
         Ok(self.catalog.provider_health().await?.into())
     }
@@ -297,6 +279,7 @@ impl CatalogRpc {
 
 #[tonic::async_trait]
 impl CatalogService for CatalogRpc {
+    #[tracing::instrument(name = "catalog.rpc.register_or_get", skip_all, fields(record_id))]
     async fn register_or_get(
         &self,
         request: Request<proto::RegisterOrGetRequest>,
@@ -304,6 +287,11 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_register_or_get(request.into_inner()).await)
     }
 
+    #[tracing::instrument(
+        name = "catalog.rpc.register_or_get_batch",
+        skip_all,
+        fields(documents)
+    )]
     async fn register_or_get_batch(
         &self,
         request: Request<proto::RegisterOrGetBatchRequest>,
@@ -311,6 +299,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_register_or_get_batch(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.get_record", skip_all, fields(record_id = request.get_ref().id))]
     async fn get_record(
         &self,
         request: Request<proto::GetRecordRequest>,
@@ -318,6 +307,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_get_record(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.get_by_artifact", skip_all)]
     async fn get_by_artifact(
         &self,
         request: Request<proto::GetByArtifactRequest>,
@@ -325,6 +315,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_get_by_artifact(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.get_by_sha256", skip_all, fields(sha256 = %request.get_ref().sha256))]
     async fn get_by_sha256(
         &self,
         request: Request<proto::GetBySha256Request>,
@@ -332,6 +323,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_get_by_sha256(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.get_by_run", skip_all)]
     async fn get_by_run(
         &self,
         request: Request<proto::GetByRunRequest>,
@@ -341,6 +333,7 @@ impl CatalogService for CatalogRpc {
 
     type ListRecordsStream = RpcStream<proto::ListRecordsResponse>;
 
+    #[tracing::instrument(name = "catalog.rpc.list_records", skip_all)]
     async fn list_records(
         &self,
         request: Request<proto::ListRecordsRequest>,
@@ -350,6 +343,7 @@ impl CatalogService for CatalogRpc {
 
     type FindDuplicatesStream = RpcStream<proto::FindDuplicatesResponse>;
 
+    #[tracing::instrument(name = "catalog.rpc.find_duplicates", skip_all)]
     async fn find_duplicates(
         &self,
         request: Request<proto::FindDuplicatesRequest>,
@@ -357,6 +351,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_find_duplicates(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.verify", skip_all, fields(record_id = request.get_ref().record_id))]
     async fn verify(
         &self,
         request: Request<proto::VerifyRequest>,
@@ -366,6 +361,7 @@ impl CatalogService for CatalogRpc {
 
     type VerifyAllStream = RpcStream<proto::VerifyAllResponse>;
 
+    #[tracing::instrument(name = "catalog.rpc.verify_all", skip_all)]
     async fn verify_all(
         &self,
         request: Request<proto::VerifyAllRequest>,
@@ -373,6 +369,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_verify_all(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.put_content", skip_all, fields(record_id, sha256))]
     async fn put_content(
         &self,
         request: Request<Streaming<proto::PutContentRequest>>,
@@ -382,6 +379,7 @@ impl CatalogService for CatalogRpc {
 
     type GetContentStream = RpcStream<proto::GetContentResponse>;
 
+    #[tracing::instrument(name = "catalog.rpc.get_content", skip_all, fields(sha256))]
     async fn get_content(
         &self,
         request: Request<proto::GetContentRequest>,
@@ -389,6 +387,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_get_content(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.import_records", skip_all, fields(records))]
     async fn import_records(
         &self,
         request: Request<proto::ImportRecordsRequest>,
@@ -396,6 +395,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_import_records(request.into_inner()).await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.stats", skip_all)]
     async fn stats(
         &self,
         _request: Request<proto::StatsRequest>,
@@ -403,6 +403,7 @@ impl CatalogService for CatalogRpc {
         answer(self.inner_stats().await)
     }
 
+    #[tracing::instrument(name = "catalog.rpc.provider_health", skip_all)]
     async fn provider_health(
         &self,
         _request: Request<proto::ProviderHealthRequest>,

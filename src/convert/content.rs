@@ -37,27 +37,10 @@ impl From<proto::PutContentHeader> for ContentHeader {
     }
 }
 
-impl From<ContentInfo> for proto::ContentInfo {
-    fn from(i: ContentInfo) -> Self {
-        Self {
-            sha256: i.sha256,
-            total_bytes: i.total_bytes,
-            range_bytes: i.range_bytes,
-            storage_uri: i.storage_uri,
-        }
-    }
-}
-
-impl From<proto::ContentInfo> for ContentInfo {
-    fn from(i: proto::ContentInfo) -> Self {
-        Self {
-            sha256: i.sha256,
-            total_bytes: i.total_bytes,
-            range_bytes: i.range_bytes,
-            storage_uri: i.storage_uri,
-        }
-    }
-}
+mirror_conversions!(
+    ContentInfo, proto::ContentInfo;
+    fields: sha256, total_bytes, range_bytes, storage_uri
+);
 
 /// One message of a PutContent upload: the header first, then chunks, then finish.
 #[derive(Debug, Clone, PartialEq, Eq)]

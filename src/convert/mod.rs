@@ -9,6 +9,31 @@
 //! - `content`: PutContent and GetContent messages;
 //! - `reports`: Stats and ProviderHealth.
 
+/// Both `From` conversions between a domain struct and a wire message whose fields have the same
+/// names: `fields` move as they are, `collections` are converted item by item (a `Vec` of
+/// convertible items, or a map collected into the other side's map type).
+macro_rules! mirror_conversions {
+    ($domain:ty, $wire:ty; fields: $($field:ident),* $(; collections: $($collection:ident),+)?) => {
+        impl From<$domain> for $wire {
+            fn from(value: $domain) -> Self {
+                Self {
+                    $($field: value.$field,)*
+                    $($($collection: value.$collection.into_iter().map(Into::into).collect(),)+)?
+                }
+            }
+        }
+
+        impl From<$wire> for $domain {
+            fn from(value: $wire) -> Self {
+                Self {
+                    $($field: value.$field,)*
+                    $($($collection: value.$collection.into_iter().map(Into::into).collect(),)+)?
+                }
+            }
+        }
+    };
+}
+
 mod content;
 mod queries;
 mod records;

@@ -2,53 +2,12 @@
 
 use crate::{BackendHealth, CatalogStats, HealthReport, HealthState, StorageBackend, proto};
 
-impl From<CatalogStats> for proto::StatsResponse {
-    fn from(s: CatalogStats) -> Self {
-        Self {
-            provider: s.provider,
-            total_records: s.total_records,
-            total_bytes: s.total_bytes,
-            unique_sha256: s.unique_sha256,
-            unique_artifacts: s.unique_artifacts,
-            duplicate_groups: s.duplicate_groups,
-            by_resolver: s.by_resolver.into_iter().collect(),
-            storage_backends: s
-                .storage_backends
-                .into_iter()
-                .map(|b| proto::StorageBackend {
-                    role: b.role,
-                    kind: b.kind,
-                    location: b.location,
-                })
-                .collect(),
-            details: s.details.into_iter().collect(),
-        }
-    }
-}
-
-impl From<proto::StatsResponse> for CatalogStats {
-    fn from(s: proto::StatsResponse) -> Self {
-        Self {
-            provider: s.provider,
-            total_records: s.total_records,
-            total_bytes: s.total_bytes,
-            unique_sha256: s.unique_sha256,
-            unique_artifacts: s.unique_artifacts,
-            duplicate_groups: s.duplicate_groups,
-            by_resolver: s.by_resolver.into_iter().collect(),
-            storage_backends: s
-                .storage_backends
-                .into_iter()
-                .map(|b| StorageBackend {
-                    role: b.role,
-                    kind: b.kind,
-                    location: b.location,
-                })
-                .collect(),
-            details: s.details.into_iter().collect(),
-        }
-    }
-}
+mirror_conversions!(StorageBackend, proto::StorageBackend; fields: role, kind, location);
+mirror_conversions!(
+    CatalogStats, proto::StatsResponse;
+    fields: provider, total_records, total_bytes, unique_sha256, unique_artifacts, duplicate_groups;
+    collections: by_resolver, storage_backends, details
+);
 
 impl From<HealthState> for proto::HealthState {
     fn from(s: HealthState) -> Self {

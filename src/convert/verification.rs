@@ -72,33 +72,10 @@ impl TryFrom<proto::VerificationResult> for VerificationResult {
     }
 }
 
-impl From<VerifySummary> for proto::VerifySummary {
-    fn from(s: VerifySummary) -> Self {
-        Self {
-            checked: s.checked,
-            verified: s.verified,
-            mismatched: s.mismatched,
-            missing: s.missing,
-            no_hash: s.no_hash,
-            out_of_scope: s.out_of_scope,
-            skipped: s.skipped,
-        }
-    }
-}
-
-impl From<proto::VerifySummary> for VerifySummary {
-    fn from(s: proto::VerifySummary) -> Self {
-        Self {
-            checked: s.checked,
-            verified: s.verified,
-            mismatched: s.mismatched,
-            missing: s.missing,
-            no_hash: s.no_hash,
-            out_of_scope: s.out_of_scope,
-            skipped: s.skipped,
-        }
-    }
-}
+mirror_conversions!(
+    VerifySummary, proto::VerifySummary;
+    fields: checked, verified, mismatched, missing, no_hash, out_of_scope, skipped
+);
 
 impl From<VerifyAllEvent> for proto::VerifyAllResponse {
     fn from(e: VerifyAllEvent) -> Self {

@@ -129,19 +129,12 @@ async fn populate(client: &CatalogClient) -> usize {
         .map(|k| {
             let document = document(10_000 + k as u64);
             let created_at = historic_time(k);
-            DocumentRecord {
-                id: 50_000 + 10 * k,
-                artifact_id: document.artifact_id,
-                source_url: document.source_url,
-                resolver: document.resolver,
-                content_type: document.content_type,
-                bytes: document.bytes,
-                sha256: document.sha256,
-                storage_uri: document.storage_uri,
+            DocumentRecord::from_document(
+                50_000 + 10 * k,
+                document,
                 created_at,
-                updated_at: created_at + Duration::seconds(1),
-                run_id: document.run_id,
-            }
+                created_at + Duration::seconds(1),
+            )
         })
         .collect();
     let outcomes = client

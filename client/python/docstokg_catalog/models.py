@@ -12,11 +12,13 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NotRequired, Required, TypedDict
+from typing import Generic, NotRequired, Required, TypedDict, TypeVar, cast, overload
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ._generated import catalog_pb2 as pb
+
+T = TypeVar("T")
 
 
 def _optional(value: str) -> str | None:
@@ -105,6 +107,24 @@ def _records(messages: Iterable[pb.DocumentRecord]) -> tuple[DocumentRecord, ...
     return tuple(DocumentRecord.from_proto(m) for m in messages)
 
 
+class _FromRecord(Generic[T]):
+    """A read-only attribute holding the same-named field of the owner's ``record``."""
+
+    __slots__ = ("name",)
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _FromRecord[T]: ...
+    @overload
+    def __get__(self, instance: _RecordFields, owner: type) -> T: ...
+    def __get__(self, instance: _RecordFields | None, owner: type) -> _FromRecord[T] | T:
+        if instance is None:
+            return self
+        return cast(T, getattr(instance.record, self.name))
+
+
 class _RecordFields:
     """The fields of :class:`DocumentRecord` as read-only attributes of a value carrying one in
     ``record``, so that an outcome reads like its record (``outcome.id``, ``outcome.sha256``, ...).
@@ -113,60 +133,17 @@ class _RecordFields:
     __slots__ = ()
     record: DocumentRecord
 
-    @property
-    def id(self) -> int:
-        """``record.id``."""
-        return self.record.id
-
-    @property
-    def artifact_id(self) -> str:
-        """``record.artifact_id``."""
-        return self.record.artifact_id
-
-    @property
-    def source_url(self) -> str:
-        """``record.source_url``."""
-        return self.record.source_url
-
-    @property
-    def resolver(self) -> str:
-        """``record.resolver``."""
-        return self.record.resolver
-
-    @property
-    def content_type(self) -> str | None:
-        """``record.content_type``."""
-        return self.record.content_type
-
-    @property
-    def bytes(self) -> int:
-        """``record.bytes``."""
-        return self.record.bytes
-
-    @property
-    def sha256(self) -> str | None:
-        """``record.sha256``."""
-        return self.record.sha256
-
-    @property
-    def storage_uri(self) -> str | None:
-        """``record.storage_uri``."""
-        return self.record.storage_uri
-
-    @property
-    def created_at(self) -> datetime:
-        """``record.created_at``."""
-        return self.record.created_at
-
-    @property
-    def updated_at(self) -> datetime:
-        """``record.updated_at``."""
-        return self.record.updated_at
-
-    @property
-    def run_id(self) -> str | None:
-        """``record.run_id``."""
-        return self.record.run_id
+    id = _FromRecord[int]()
+    artifact_id = _FromRecord[str]()
+    source_url = _FromRecord[str]()
+    resolver = _FromRecord[str]()
+    content_type = _FromRecord["str | None"]()
+    bytes = _FromRecord[int]()
+    sha256 = _FromRecord["str | None"]()
+    storage_uri = _FromRecord["str | None"]()
+    created_at = _FromRecord[datetime]()
+    updated_at = _FromRecord[datetime]()
+    run_id = _FromRecord["str | None"]()
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,18 +105,7 @@ test("registerOrGetBatch and importRecords outcomes read like their records", as
   const existing = await catalog.registerOrGet(doc(0));
   const outcomes = await catalog.registerOrGetBatch([0, 1, 2].map((n) => doc(n, { bytes: n })));
 
-  assert.deepEqual(
-    outcomes.map((o) => o.created),
-    [false, true, true],
-  );
-  assert.deepEqual(
-    outcomes.map((o) => o.artifactId),
-    [0, 1, 2].map((n) => doc(n).artifactId),
-  );
-  assert.deepEqual(
-    outcomes.map((o) => o.bytes),
-    [0, 1, 2],
-  );
+  // records.test.ts checks order and `created`; here, that each outcome reads like its record.
   assert.equal(outcomes[0]?.id, existing.id);
   outcomes.forEach(assertReadsLikeItsRecord);
 
