@@ -72,27 +72,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn test_endpoint_without_scheme_gets_http() {
-        assert_eq!(
-            normalize_endpoint("127.0.0.1:50051").expect("valid"),
-            "http://127.0.0.1:50051"
-        );
-        assert_eq!(
-            normalize_endpoint(" localhost:1 \n").expect("valid"),
-            "http://localhost:1"
-        );
-    }
-
-    #[test]
-    fn test_endpoint_with_scheme_is_kept() {
-        assert_eq!(
-            normalize_endpoint("http://127.0.0.1:50051").expect("valid"),
-            "http://127.0.0.1:50051"
-        );
-        assert_eq!(
-            normalize_endpoint("https://catalog.example:443").expect("valid"),
-            "https://catalog.example:443"
-        );
+    fn test_endpoint_without_scheme_gets_http_and_with_scheme_is_kept() {
+        let cases = [
+            ("127.0.0.1:50051", "http://127.0.0.1:50051"),
+            (" localhost:1 \n", "http://localhost:1"),
+            ("http://127.0.0.1:50051", "http://127.0.0.1:50051"),
+            ("https://catalog.example:443", "https://catalog.example:443"),
+        ];
+        for (given, normalized) in cases {
+            assert_eq!(normalize_endpoint(given).expect("valid"), normalized);
+        }
     }
 
     #[test]

@@ -39,14 +39,14 @@ impl CatalogRpc {
 /// (bad input, unknown ids, cancellation) at debug. The log carries the error's whole cause
 /// chain; the wire carries only its message.
 fn to_status(error: CatalogError) -> Status {
-    let chain = error.chain();
+    // `error.chain()` is built only when the event is enabled: rejections are a hot path.
     let kind = error.kind;
     match kind {
-        ErrorKind::Internal => tracing::error!(?kind, error = %chain, "call failed: a bug"),
+        ErrorKind::Internal => tracing::error!(?kind, error = %error.chain(), "call failed: a bug"),
         ErrorKind::Unavailable | ErrorKind::ResourceExhausted | ErrorKind::DeadlineExceeded => {
-            tracing::warn!(?kind, error = %chain, "call failed")
+            tracing::warn!(?kind, error = %error.chain(), "call failed")
         }
-        _ => tracing::debug!(?kind, error = %chain, "call rejected"),
+        _ => tracing::debug!(?kind, error = %error.chain(), "call rejected"),
     }
     Status::from(error)
 }

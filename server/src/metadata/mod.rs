@@ -61,7 +61,9 @@ pub struct MetadataStats {
 #[async_trait]
 pub trait MetadataStore: Send + Sync + 'static {
     /// What and where this store is, for Stats.
-    fn describe(&self) -> StorageBackend;
+    fn describe(&self) -> StorageBackend {
+        self.reads().describe()
+    }
 
     /// Inserts the document unless its key exists; returns the stored record either way.
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome>;

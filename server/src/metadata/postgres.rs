@@ -8,7 +8,7 @@ use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
     CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RegisterOutcome,
-    Result, StorageBackend,
+    Result,
 };
 use futures::stream::BoxStream;
 use sqlx::{
@@ -37,7 +37,6 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PostgresStore {
     pool: PgPool,
     reads: SharedReads<Postgres>,
-    location: String,
 }
 
 impl PostgresStore {
@@ -70,23 +69,14 @@ impl PostgresStore {
                 CatalogError::unavailable(format!("migrating the PostgreSQL database: {e}"))
             })?;
         Ok(Self {
-            reads: SharedReads::new(pool.clone(), format!("postgres {}", redact(connection_url))),
+            reads: SharedReads::new(pool.clone(), "postgres", redact(connection_url)),
             pool,
-            location: redact(connection_url),
         })
     }
 }
 
 #[async_trait]
 impl MetadataStore for PostgresStore {
-    fn describe(&self) -> StorageBackend {
-        StorageBackend {
-            role: "metadata".into(),
-            kind: "postgres".into(),
-            location: self.location.clone(),
-        }
-    }
-
     fn reads(&self) -> &dyn RecordReads {
         &self.reads
     }

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use docstokg_catalog::{
     BackendHealth, DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result,
+    StorageBackend,
 };
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, query::QueryAs};
 
@@ -84,23 +85,28 @@ fn filter_sql<DB: Dialect>(filter: &RecordFilter, first: usize) -> (String, Vec<
 /// The reads of the `documents` table, for a pool of either database.
 pub struct SharedReads<DB: Database> {
     pool: Pool<DB>,
-    /// The database as health messages name it (`sqlite catalog.sqlite`).
-    label: String,
+    /// What the database is (`sqlite`, `postgres`) and where (a path, a redacted URL).
+    backend: StorageBackend,
 }
 
 impl<DB: Database> Clone for SharedReads<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
-            label: self.label.clone(),
+            backend: self.backend.clone(),
         }
     }
 }
 
 impl<DB: Database> SharedReads<DB> {
-    /// Reads from `pool`; `label` names the database in health messages.
-    pub fn new(pool: Pool<DB>, label: String) -> Self {
-        Self { pool, label }
+    /// Reads from `pool`, a database of `kind` at `location` (secrets already redacted).
+    pub fn new(pool: Pool<DB>, kind: &str, location: String) -> Self {
+        let backend = StorageBackend {
+            role: "metadata".into(),
+            kind: kind.into(),
+            location,
+        };
+        Self { pool, backend }
     }
 
     /// Up to [`PAGE_SIZE`] rows matching `filter` with ids above `after_id`, by id.
@@ -142,6 +148,9 @@ pub trait RecordReads: Send + Sync {
 
     /// Records matching `filter` by id, in pages that hold no connection between them.
     fn list(&self, filter: RecordFilter) -> RecordStream;
+
+    /// What and where the database is, for Stats.
+    fn describe(&self) -> StorageBackend;
 
     /// Counts for Stats.
     async fn stats(&self) -> Result<MetadataStats>;
@@ -214,6 +223,10 @@ where
         })
     }
 
+    fn describe(&self) -> StorageBackend {
+        self.backend.clone()
+    }
+
     async fn stats(&self) -> Result<MetadataStats> {
         let failed = |e| from_sqlx("computing stats", e);
         let (total_records, total_bytes, unique_sha256, unique_artifacts): (i64, i64, i64, i64) =
@@ -245,7 +258,10 @@ where
                 .fetch_one(&self.pool)
                 .await
                 .map_err(|e| from_sqlx("probing the database", e))?;
-            Ok(format!("{} answers", self.label))
+            Ok(format!(
+                "{} {} answers",
+                self.backend.kind, self.backend.location
+            ))
         })
         .await
     }

@@ -9,9 +9,9 @@ use async_stream::try_stream;
 use async_trait::async_trait;
 use docstokg_catalog::{
     CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RegisterOutcome,
-    Result, StorageBackend,
+    Result,
 };
-use futures::{TryStreamExt, stream::BoxStream};
+use futures::{TryStreamExt, future::BoxFuture, stream::BoxStream};
 use sqlx::{
     Sqlite, SqliteConnection,
     query::QueryAs,
@@ -45,7 +45,6 @@ pub struct SqliteStore {
     pool: SqlitePool,
     reads: SharedReads<Sqlite>,
     stream_pool: SqlitePool,
-    location: String,
 }
 
 impl SqliteStore {
@@ -90,10 +89,9 @@ impl SqliteStore {
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
         Ok(Self {
-            reads: SharedReads::new(pool.clone(), format!("sqlite {db_path}")),
+            reads: SharedReads::new(pool.clone(), "sqlite", db_path.to_owned()),
             pool,
             stream_pool,
-            location: db_path.to_owned(),
         })
     }
 }
@@ -123,6 +121,35 @@ impl Dialect for Sqlite {
         instant: DateTime<Utc>,
     ) -> SqliteQuery<'q, O> {
         query.bind(instant.timestamp_micros())
+    }
+}
+
+impl SqliteStore {
+    /// Runs `step` for each item, in order, in one transaction: all of them commit or none does.
+    async fn each_in_one_transaction<I, F>(
+        &self,
+        what: &str,
+        items: Vec<I>,
+        mut step: F,
+    ) -> Result<Vec<RegisterOutcome>>
+    where
+        I: Send,
+        F: for<'c> FnMut(&'c mut SqliteConnection, I) -> BoxFuture<'c, Result<RegisterOutcome>>
+            + Send,
+    {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| from_sqlx(&format!("starting {what}"), e))?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for item in items {
+            outcomes.push(step(&mut tx, item).await?);
+        }
+        tx.commit()
+            .await
+            .map_err(|e| from_sqlx(&format!("committing {what}"), e))?;
+        Ok(outcomes)
     }
 }
 
@@ -238,14 +265,6 @@ async fn import_on(
 
 #[async_trait]
 impl MetadataStore for SqliteStore {
-    fn describe(&self) -> StorageBackend {
-        StorageBackend {
-            role: "metadata".into(),
-            kind: "sqlite".into(),
-            location: self.location.clone(),
-        }
-    }
-
     fn reads(&self) -> &dyn RecordReads {
         &self.reads
     }
@@ -260,19 +279,10 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| from_sqlx("starting a batch", e))?;
-        let mut outcomes = Vec::with_capacity(documents.len());
-        for document in documents {
-            outcomes.push(register_on(&mut tx, document).await?);
-        }
-        tx.commit()
-            .await
-            .map_err(|e| from_sqlx("committing a batch", e))?;
-        Ok(outcomes)
+        self.each_in_one_transaction("a batch", documents, |conn, document| {
+            Box::pin(register_on(conn, document))
+        })
+        .await
     }
 
     async fn import(
@@ -280,19 +290,10 @@ impl MetadataStore for SqliteStore {
         records: Vec<DocumentRecord>,
         keep_ids: bool,
     ) -> Result<Vec<RegisterOutcome>> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| from_sqlx("starting an import", e))?;
-        let mut outcomes = Vec::with_capacity(records.len());
-        for record in records {
-            outcomes.push(import_on(&mut tx, record, keep_ids).await?);
-        }
-        tx.commit()
-            .await
-            .map_err(|e| from_sqlx("committing an import", e))?;
-        Ok(outcomes)
+        self.each_in_one_transaction("an import", records, |conn, record| {
+            Box::pin(import_on(conn, record, keep_ids))
+        })
+        .await
     }
 
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
