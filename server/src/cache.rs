@@ -6,6 +6,8 @@ use std::{num::NonZeroUsize, sync::Mutex};
 use docstokg_catalog::DocumentRecord;
 use lru::LruCache;
 
+use crate::metering;
+
 type Key = (String, String, String);
 
 /// Records by id and ids by key (artifact_id, source_url, resolver), least recently used evicted.
@@ -39,7 +41,9 @@ impl RecordCache {
 
     /// The record with `id`, if cached.
     pub fn get(&self, id: i64) -> Option<DocumentRecord> {
-        lock(self.inner.as_ref()?).by_id.get(&id).cloned()
+        let found = lock(self.inner.as_ref()?).by_id.get(&id).cloned();
+        metering::cache_lookup(found.is_some());
+        found
     }
 
     /// The record with this key, if cached.
@@ -55,8 +59,13 @@ impl RecordCache {
             source_url.to_owned(),
             resolver.to_owned(),
         );
-        let id = *inner.by_key.get(&key)?;
-        inner.by_id.get(&id).cloned()
+        let found = inner
+            .by_key
+            .get(&key)
+            .copied()
+            .and_then(|id| inner.by_id.get(&id).cloned());
+        metering::cache_lookup(found.is_some());
+        found
     }
 
     /// Remembers `record`.

@@ -7,6 +7,8 @@ use docstokg_catalog::{BackendHealth, Catalog, HealthState, Result, SERVICE_NAME
 use tokio::{sync::watch, time::Instant};
 use tonic_health::{ServingStatus, server::HealthReporter};
 
+use crate::metering;
+
 /// The longest a probe may take before its backend counts as down.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -47,7 +49,13 @@ pub async fn watch_provider(
 ) {
     let mut last: Option<ServingStatus> = None;
     loop {
-        let status = match catalog.provider_health().await {
+        let report = catalog.provider_health().await;
+        if let Ok(report) = &report {
+            for backend in &report.backends {
+                metering::backend_up(&backend.name, backend.state == HealthState::Healthy);
+            }
+        }
+        let status = match report {
             Ok(report) if report.state != HealthState::Unhealthy => ServingStatus::Serving,
             Ok(report) => {
                 if last != Some(ServingStatus::NotServing) {

@@ -11,6 +11,7 @@ pub mod deadline;
 pub mod health;
 pub mod load_shed;
 pub mod metadata;
+pub mod metering;
 pub mod migrate;
 pub mod provider;
 pub mod server;

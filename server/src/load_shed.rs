@@ -59,6 +59,7 @@ where
         let response = self.inner.call(request);
         Box::pin(async move {
             Ok(response.await.unwrap_or_else(|_overloaded| {
+                crate::metering::load_shed();
                 Status::resource_exhausted(
                     "the catalog is at its concurrency limit (server.concurrency_limit); retry with backoff",
                 )

@@ -7,8 +7,8 @@ use docstokg_catalog::Catalog;
 use docstokg_catalog_server::{
     auth::BearerAuth,
     config::{self, Config},
-    migrate,
-    provider::build_provider,
+    metering, migrate,
+    provider::{CatalogProvider, build_provider},
     server, telemetry,
 };
 
@@ -174,11 +174,41 @@ async fn serve(config: Config) -> Result<(), String> {
         auth = auth.enabled(),
         "catalog-server ready"
     );
+    let metrics = match config.server.metrics_listen {
+        Some(address) => Some(start_metrics(address, &provider, config.provider.name()).await?),
+        None => None,
+    };
     let catalog: Arc<dyn Catalog> = provider.clone();
     let outcome = server::serve(catalog, &config.server, auth, listener, shutdown_signal()).await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     provider.close().await;
     tracing::info!("catalog-server stopped");
     outcome.map_err(|e| e.to_string())
+}
+
+/// Installs the metrics recorder and serves `/metrics` on `address` until the server stops.
+async fn start_metrics(
+    address: std::net::SocketAddr,
+    provider: &Arc<CatalogProvider>,
+    provider_name: &str,
+) -> Result<tokio::task::JoinHandle<()>, String> {
+    let handle = metering::install(provider_name);
+    let listener = tokio::net::TcpListener::bind(address).await.map_err(|e| {
+        format!("cannot listen on {address} (server.metrics_listen / DOCSTOKG_METRICS_LISTEN): {e}")
+    })?;
+    tracing::info!(metrics_listen = %address, "serving Prometheus metrics at /metrics");
+    let provider = provider.clone();
+    let usage: metering::UsageReader =
+        Arc::new(move || (provider.metadata().pools(), provider.blobs().filesystem()));
+    Ok(tokio::spawn(async move {
+        if let Err(error) =
+            metering::serve_metrics(listener, handle, usage, std::future::pending()).await
+        {
+            tracing::error!(%error, "the metrics endpoint stopped");
+        }
+    }))
 }
 
 /// Loads one side of a migration.

@@ -11,7 +11,7 @@ use tonic_health::ServingStatus;
 
 use crate::{
     auth::BearerAuth, config::ServerConfig, deadline::DefaultDeadline, health,
-    load_shed::ShedBeyondLimit, service::CatalogRpc,
+    load_shed::ShedBeyondLimit, metering::MeteredRpc, service::CatalogRpc,
 };
 
 /// Why the server could not run.
@@ -61,7 +61,7 @@ pub async fn serve(
         DefaultDeadline::new(catalog_service, deadline),
         config.concurrency_limit,
     );
-    let catalog_service = InterceptedService::new(limited, auth);
+    let catalog_service = MeteredRpc::new(InterceptedService::new(limited, auth));
 
     let signal_reporter = reporter.clone();
     let signal = async move {

@@ -6,5 +6,6 @@ pub mod data;
 pub mod harness;
 pub mod postgres;
 pub mod process;
+pub mod prometheus;
 pub mod s3;
 pub mod services;

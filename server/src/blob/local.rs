@@ -11,6 +11,8 @@ use docstokg_catalog::{BackendHealth, ByteStream, CatalogError, Result, StorageB
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 
+use crate::metering::FilesystemUsage;
+
 use super::{
     BlobExpectation, BlobStore, ByteRange, ContentDigest, StoredBlob,
     local_reader::{FILE_SCHEME, LocalReader, io_error},
@@ -172,6 +174,15 @@ impl BlobStore for LocalBlobStore {
 
     async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
         self.reader.read(storage_uri, range).await
+    }
+
+    fn filesystem(&self) -> Option<FilesystemUsage> {
+        let stats = rustix::fs::statvfs(self.root()).ok()?;
+        Some(FilesystemUsage {
+            root: self.root().display().to_string(),
+            available_bytes: stats.f_bavail.saturating_mul(stats.f_frsize),
+            total_bytes: stats.f_blocks.saturating_mul(stats.f_frsize),
+        })
     }
 
     async fn probe(&self) -> BackendHealth {

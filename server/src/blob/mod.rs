@@ -3,21 +3,22 @@
 //! (`local.rs`, `s3/`).
 
 mod digest;
+mod instrumented;
 pub mod local;
 mod local_reader;
 mod read_only_roots;
 pub mod s3;
-mod traced;
 
 use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
+use crate::metering::FilesystemUsage;
 pub use digest::{ContentDigest, hash_stream};
+pub use instrumented::InstrumentedBlobs;
 pub use local::LocalBlobStore;
 pub use local_reader::LocalReader;
 pub use read_only_roots::WithReadOnlyRoots;
 pub use s3::S3BlobStore;
-pub use traced::TracedBlobs;
 
 /// What an upload must turn out to be.
 #[derive(Debug, Clone, Default)]
@@ -96,6 +97,11 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Streams the bytes of `range` of the object at `storage_uri`.
     async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream>;
+
+    /// Space on the filesystem under a local store, for the metrics endpoint; `None` elsewhere.
+    fn filesystem(&self) -> Option<FilesystemUsage> {
+        None
+    }
 
     /// A real write and read of a probe object.
     async fn probe(&self) -> BackendHealth;

@@ -7,6 +7,8 @@ use std::{collections::BTreeMap, sync::Arc};
 use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
+use crate::metering::FilesystemUsage;
+
 use super::{
     BlobExpectation, BlobStore, ByteRange, StoredBlob,
     local_reader::{LocalReader, out_of_scope},
@@ -76,6 +78,10 @@ impl BlobStore for WithReadOnlyRoots {
             .ok_or_else(|| out_of_scope(storage_uri))?
             .read(storage_uri, range)
             .await
+    }
+
+    fn filesystem(&self) -> Option<FilesystemUsage> {
+        self.primary.filesystem()
     }
 
     async fn probe(&self) -> BackendHealth {

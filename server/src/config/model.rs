@@ -118,6 +118,8 @@ impl FromStr for LogFormat {
 pub struct ServerConfig {
     /// Address to bind.
     pub listen: SocketAddr,
+    /// Where `/metrics` is served; `None` turns metrics off.
+    pub metrics_listen: Option<SocketAddr>,
     /// Bearer token file; auth is on when set.
     pub auth_token_file: Option<PathBuf>,
     /// Largest upload.

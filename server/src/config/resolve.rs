@@ -242,6 +242,10 @@ fn resolve_s3(v: &Values, section: &str, why: &str) -> Result<S3Config, ConfigEr
 fn resolve_server(v: &Values) -> Result<ServerConfig, ConfigError> {
     Ok(ServerConfig {
         listen: v.parse("server.listen")?,
+        metrics_listen: v
+            .get("server.metrics_listen")
+            .map(|_| v.parse("server.metrics_listen"))
+            .transpose()?,
         auth_token_file: v.get("server.auth_token_file").map(PathBuf::from),
         max_upload_bytes: v.parse("server.max_upload_bytes")?,
         max_message_bytes: v.positive("server.max_message_bytes")?,

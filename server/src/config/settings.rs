@@ -200,6 +200,12 @@ pub const SETTINGS: &[Setting] = &[
         "Address the gRPC server binds.",
     ),
     setting(
+        "server.metrics_listen",
+        &["DOCSTOKG_METRICS_LISTEN"],
+        None,
+        "Address of the Prometheus `/metrics` endpoint (plain HTTP, e.g. `127.0.0.1:9464`); unset: no metrics.",
+    ),
+    setting(
         "server.auth_token_file",
         &["DOCSTOKG_AUTH_TOKEN_FILE"],
         None,

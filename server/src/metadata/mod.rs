@@ -2,6 +2,7 @@
 //! `provider/` -> here). One trait, one file per database (`sqlite.rs`, `postgres.rs`), the SQL
 //! they share in `shared_sql.rs`.
 
+mod instrumented;
 mod paging;
 pub mod postgres;
 mod postgres_import;
@@ -10,7 +11,6 @@ mod row;
 mod shared_sql;
 pub mod sqlite;
 mod sqlx_error;
-mod traced;
 
 use async_trait::async_trait;
 use docstokg_catalog::{
@@ -19,10 +19,11 @@ use docstokg_catalog::{
 };
 use futures::stream::BoxStream;
 
+use crate::metering::PoolUsage;
+pub use instrumented::InstrumentedMetadata;
 pub use postgres::PostgresStore;
 pub use shared_sql::RecordReads;
 pub use sqlite::SqliteStore;
-pub use traced::TracedMetadata;
 
 /// Which records a lookup returns.
 #[derive(Debug, Clone, Copy)]
@@ -118,6 +119,9 @@ pub trait MetadataStore: Send + Sync + 'static {
     async fn probe(&self) -> BackendHealth {
         self.reads().probe().await
     }
+
+    /// The connections of each pool, for the metrics endpoint.
+    fn pools(&self) -> Vec<PoolUsage>;
 
     /// Closes the pools; later calls fail.
     async fn close(&self);

@@ -23,10 +23,10 @@ use super::{
     row::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
-    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql},
+    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql, pool_usage},
     sqlx_error::from_sqlx,
 };
-use crate::config::redact;
+use crate::{config::redact, metering::PoolUsage};
 
 /// Groups' rows fetched per round trip of a FindDuplicates cursor.
 const CURSOR_PAGE_SIZE: i64 = 500;
@@ -265,6 +265,10 @@ impl MetadataStore for PostgresStore {
             }
             tx.rollback().await.map_err(|e| from_sqlx("closing a duplicates scan", e))?;
         })
+    }
+
+    fn pools(&self) -> Vec<PoolUsage> {
+        vec![pool_usage("postgres", &self.pool)]
     }
 
     async fn close(&self) {

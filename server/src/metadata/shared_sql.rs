@@ -17,7 +17,17 @@ use super::{
     row::DocumentRow,
     sqlx_error::from_sqlx,
 };
-use crate::health::timed_probe;
+use crate::{health::timed_probe, metering::PoolUsage};
+
+/// The connections of `pool`, named `name` in the metrics.
+pub fn pool_usage<DB: Database>(name: &'static str, pool: &Pool<DB>) -> PoolUsage {
+    PoolUsage {
+        pool: name,
+        open: pool.size(),
+        idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        max: pool.options().get_max_connections(),
+    }
+}
 
 /// Stats: counts and sizes of the whole table.
 const STATS_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT), \

@@ -21,10 +21,12 @@ use sqlx::{
     },
 };
 
+use crate::metering::PoolUsage;
+
 use super::{
     MetadataStore,
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
-    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql},
+    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql, pool_usage},
     sqlx_error::from_sqlx,
 };
 
@@ -337,6 +339,13 @@ impl MetadataStore for SqliteStore {
                 yield done;
             }
         })
+    }
+
+    fn pools(&self) -> Vec<PoolUsage> {
+        vec![
+            pool_usage("sqlite", &self.pool),
+            pool_usage("sqlite_streams", &self.stream_pool),
+        ]
     }
 
     async fn close(&self) {

@@ -5,8 +5,11 @@ use docstokg_catalog::{
     ContentSelector, ErrorKind, NewDocument, Result,
 };
 
+use futures::{StreamExt, TryStreamExt};
+
 use super::CatalogProvider;
 use crate::blob::{BlobExpectation, BlobStore, ByteRange};
+use crate::metering;
 
 /// Stores the upload's bytes (content-addressed, checked against the header) and returns the
 /// document to register for them, and whether the bytes were already stored.
@@ -21,7 +24,14 @@ pub async fn store_upload(
         bytes: header.expected_bytes.map(|n| n as u64),
         max_bytes: max_upload_bytes,
     };
+    // Counted as received, whether or not the upload is then accepted.
+    let body = body
+        .inspect_ok(|chunk| metering::uploaded(chunk.len()))
+        .boxed();
     let stored = blobs.put(expect, body).await?;
+    if stored.deduplicated {
+        metering::dedup_hit();
+    }
     let document = header.into_document(stored.sha256, stored.bytes as i64, stored.storage_uri);
     Ok((document, stored.deduplicated))
 }
@@ -74,7 +84,9 @@ pub async fn open_download(
             &storage_uri,
             ByteRange::new(request.offset, Some(range_bytes)),
         )
-        .await?;
+        .await?
+        .inspect_ok(|chunk| metering::downloaded(chunk.len()))
+        .boxed();
     let info = ContentInfo {
         sha256,
         total_bytes: total as i64,

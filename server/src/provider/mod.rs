@@ -26,9 +26,9 @@ pub use build::build_provider;
 use detached::detached;
 
 use crate::{
-    blob::{BlobStore, TracedBlobs},
+    blob::{BlobStore, InstrumentedBlobs},
     cache::RecordCache,
-    metadata::{Lookup, MetadataStore, TracedMetadata},
+    metadata::{InstrumentedMetadata, Lookup, MetadataStore},
 };
 
 /// Limits and names a provider applies on top of its stores.
@@ -62,8 +62,8 @@ impl CatalogProvider {
         let cache = RecordCache::new(settings.cache_size);
         Self {
             settings,
-            metadata: Arc::new(TracedMetadata::new(metadata)),
-            blobs: Arc::new(TracedBlobs::new(blobs)),
+            metadata: Arc::new(InstrumentedMetadata::new(metadata)),
+            blobs: Arc::new(InstrumentedBlobs::new(blobs)),
             cache,
         }
     }

@@ -1,5 +1,6 @@
-//! [`TracedMetadata`]: any metadata store, with a `catalog.metadata.<op>` span around each
-//! operation. Providers wrap their store in it, so every backend is traced the same way.
+//! [`InstrumentedMetadata`]: any metadata store, with a `catalog.metadata.<op>` span around each
+//! operation and its latency in `catalog_store_operation_duration_seconds`. Providers wrap their
+//! store in it, so every backend is traced and measured the same way.
 
 use std::sync::Arc;
 
@@ -12,29 +13,37 @@ use futures::stream::BoxStream;
 use tracing::{Instrument, debug_span};
 
 use super::{Lookup, MetadataStats, MetadataStore, RecordReads};
-use crate::span_stream::in_span;
+use crate::{
+    metering::{PoolUsage, time_store},
+    span_stream::in_span,
+};
 
-/// A metadata store whose operations run in `catalog.metadata.<op>` spans.
-pub struct TracedMetadata {
+/// A metadata store whose operations run in `catalog.metadata.<op>` spans and are timed.
+pub struct InstrumentedMetadata {
     inner: Arc<dyn MetadataStore>,
 }
 
-impl TracedMetadata {
-    /// Traces `inner`.
+impl InstrumentedMetadata {
+    /// Traces and times `inner`.
     pub fn new(inner: Arc<dyn MetadataStore>) -> Self {
         Self { inner }
     }
 }
 
 #[async_trait]
-impl MetadataStore for TracedMetadata {
+impl MetadataStore for InstrumentedMetadata {
     fn describe(&self) -> StorageBackend {
         self.inner.describe()
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
         let span = debug_span!("catalog.metadata.register");
-        self.inner.register(document).instrument(span).await
+        time_store(
+            "metadata",
+            "register",
+            self.inner.register(document).instrument(span),
+        )
+        .await
     }
 
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
@@ -42,7 +51,12 @@ impl MetadataStore for TracedMetadata {
             "catalog.metadata.register_batch",
             documents = documents.len()
         );
-        self.inner.register_batch(documents).instrument(span).await
+        time_store(
+            "metadata",
+            "register_batch",
+            self.inner.register_batch(documents).instrument(span),
+        )
+        .await
     }
 
     async fn import(
@@ -51,12 +65,22 @@ impl MetadataStore for TracedMetadata {
         keep_ids: bool,
     ) -> Result<Vec<RegisterOutcome>> {
         let span = debug_span!("catalog.metadata.import", records = records.len());
-        self.inner.import(records, keep_ids).instrument(span).await
+        time_store(
+            "metadata",
+            "import",
+            self.inner.import(records, keep_ids).instrument(span),
+        )
+        .await
     }
 
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
         let span = debug_span!("catalog.metadata.existing_keys", keys = keys.len());
-        self.inner.existing_keys(keys).instrument(span).await
+        time_store(
+            "metadata",
+            "existing_keys",
+            self.inner.existing_keys(keys).instrument(span),
+        )
+        .await
     }
 
     fn reads(&self) -> &dyn RecordReads {
@@ -65,17 +89,27 @@ impl MetadataStore for TracedMetadata {
 
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {
         let span = debug_span!("catalog.metadata.get", record_id = id);
-        self.inner.get(id).instrument(span).await
+        time_store("metadata", "get", self.inner.get(id).instrument(span)).await
     }
 
     async fn lookup(&self, lookup: Lookup<'_>) -> Result<Vec<DocumentRecord>> {
         let span = debug_span!("catalog.metadata.lookup", ?lookup);
-        self.inner.lookup(lookup).instrument(span).await
+        time_store(
+            "metadata",
+            "lookup",
+            self.inner.lookup(lookup).instrument(span),
+        )
+        .await
     }
 
     async fn count(&self, filter: &RecordFilter) -> Result<i64> {
         let span = debug_span!("catalog.metadata.count");
-        self.inner.count(filter).instrument(span).await
+        time_store(
+            "metadata",
+            "count",
+            self.inner.count(filter).instrument(span),
+        )
+        .await
     }
 
     fn list(&self, filter: RecordFilter) -> RecordStream {
@@ -92,12 +126,16 @@ impl MetadataStore for TracedMetadata {
 
     async fn stats(&self) -> Result<MetadataStats> {
         let span = debug_span!("catalog.metadata.stats");
-        self.inner.stats().instrument(span).await
+        time_store("metadata", "stats", self.inner.stats().instrument(span)).await
     }
 
     async fn probe(&self) -> BackendHealth {
         let span = debug_span!("catalog.metadata.probe");
-        self.inner.probe().instrument(span).await
+        time_store("metadata", "probe", self.inner.probe().instrument(span)).await
+    }
+
+    fn pools(&self) -> Vec<PoolUsage> {
+        self.inner.pools()
     }
 
     async fn close(&self) {

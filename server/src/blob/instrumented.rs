@@ -1,5 +1,6 @@
-//! [`TracedBlobs`]: any blob store, with a `catalog.blob.<op>` span around each operation.
-//! Providers wrap their store in it, so every backend is traced the same way.
+//! [`InstrumentedBlobs`]: any blob store, with a `catalog.blob.<op>` span around each operation
+//! and its latency in `catalog_store_operation_duration_seconds`. Providers wrap their store in
+//! it, so every backend is traced and measured the same way.
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -8,22 +9,25 @@ use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 use tracing::{Instrument, debug_span};
 
 use super::{BlobExpectation, BlobStore, ByteRange, StoredBlob};
-use crate::span_stream::in_span;
+use crate::{
+    metering::{FilesystemUsage, time_store},
+    span_stream::in_span,
+};
 
-/// A blob store whose operations run in `catalog.blob.<op>` spans.
-pub struct TracedBlobs {
+/// A blob store whose operations run in `catalog.blob.<op>` spans and are timed.
+pub struct InstrumentedBlobs {
     inner: Arc<dyn BlobStore>,
 }
 
-impl TracedBlobs {
-    /// Traces `inner`.
+impl InstrumentedBlobs {
+    /// Traces and times `inner`.
     pub fn new(inner: Arc<dyn BlobStore>) -> Self {
         Self { inner }
     }
 }
 
 #[async_trait]
-impl BlobStore for TracedBlobs {
+impl BlobStore for InstrumentedBlobs {
     fn describe(&self) -> StorageBackend {
         self.inner.describe()
     }
@@ -34,7 +38,7 @@ impl BlobStore for TracedBlobs {
 
     async fn put(&self, expect: BlobExpectation, body: ByteStream) -> Result<StoredBlob> {
         let span = debug_span!("catalog.blob.put", sha256 = expect.sha256.as_deref());
-        self.inner.put(expect, body).instrument(span).await
+        time_store("blob", "put", self.inner.put(expect, body).instrument(span)).await
     }
 
     fn uri_of(&self, sha256: &str) -> String {
@@ -47,22 +51,28 @@ impl BlobStore for TracedBlobs {
 
     async fn size(&self, storage_uri: &str) -> Result<Option<u64>> {
         let span = debug_span!("catalog.blob.size", storage_uri);
-        self.inner.size(storage_uri).instrument(span).await
+        time_store(
+            "blob",
+            "size",
+            self.inner.size(storage_uri).instrument(span),
+        )
+        .await
     }
 
     async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
         let ByteRange { offset, length } = range;
         let span = debug_span!("catalog.blob.read", storage_uri, offset, length);
-        let body = self
-            .inner
-            .read(storage_uri, range)
-            .instrument(span.clone())
-            .await?;
+        let opened = self.inner.read(storage_uri, range).instrument(span.clone());
+        let body = time_store("blob", "read", opened).await?;
         Ok(in_span(span, body))
+    }
+
+    fn filesystem(&self) -> Option<FilesystemUsage> {
+        self.inner.filesystem()
     }
 
     async fn probe(&self) -> BackendHealth {
         let span = debug_span!("catalog.blob.probe");
-        self.inner.probe().instrument(span).await
+        time_store("blob", "probe", self.inner.probe().instrument(span)).await
     }
 }
