@@ -12,7 +12,7 @@ use docstokg_catalog::{
 };
 use futures::stream::BoxStream;
 use sqlx::{
-    Postgres, Transaction,
+    Acquire, PgConnection, Postgres,
     postgres::{PgPool, PgPoolOptions},
 };
 
@@ -23,7 +23,7 @@ use super::{
     row::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
-    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql, pool_usage},
+    shared_sql::{Dialect, RecordReads, SharedReads, acquire, duplicates_sql, pool_usage},
     sqlx_error::from_sqlx,
 };
 use crate::{config::redact, metering::PoolUsage};
@@ -113,7 +113,7 @@ impl MetadataStore for PostgresStore {
             .bind(&document.storage_uri)
             .bind(now)
             .bind(&document.run_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *acquire("postgres", &self.pool).await?)
             .await
             .map_err(|e| from_sqlx("registering a document", e))?
             .into_iter()
@@ -129,7 +129,7 @@ impl MetadataStore for PostgresStore {
                     Postgres::columns("")
                 ))
                 .bind(&key)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *acquire("postgres", &self.pool).await?)
                 .await
                 .map_err(|e| from_sqlx("reading a concurrently registered document", e))?;
                 (false, row)
@@ -172,16 +172,12 @@ impl MetadataStore for PostgresStore {
         .bind(column(|d| d.storage_uri.clone()))
         .bind(column(|d| d.run_id.clone()))
         .bind(now)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *acquire("postgres", &self.pool).await?)
         .await
         .map_err(|e| from_sqlx("registering a batch", e))?;
         // ... and one more reads every key's row, in a fresh snapshot that includes rows concurrent
         // registrations committed meanwhile.
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| from_sqlx("connecting to PostgreSQL", e))?;
+        let mut conn = acquire("postgres", &self.pool).await?;
         let by_key = records_by_key(&mut conn, &keys).await?;
         let mut newly_created: std::collections::HashSet<i64> = inserted.into_iter().collect();
         documents
@@ -206,8 +202,8 @@ impl MetadataStore for PostgresStore {
         records: Vec<DocumentRecord>,
         keep_ids: bool,
     ) -> Result<Vec<RegisterOutcome>> {
-        let mut tx = self
-            .pool
+        let mut conn = acquire("postgres", &self.pool).await?;
+        let mut tx = conn
             .begin()
             .await
             .map_err(|e| from_sqlx("starting an import", e))?;
@@ -232,7 +228,7 @@ impl MetadataStore for PostgresStore {
         let found: Vec<Vec<u8>> =
             sqlx::query_scalar("SELECT key_sha256 FROM documents WHERE key_sha256 = ANY($1)")
                 .bind(&digests)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *acquire("postgres", &self.pool).await?)
                 .await
                 .map_err(|e| from_sqlx("looking up keys", e))?;
         let found: std::collections::HashSet<Vec<u8>> = found.into_iter().collect();
@@ -248,7 +244,8 @@ impl MetadataStore for PostgresStore {
         // that goes away drops it between queries; dropping the transaction then rolls it back.
         let pool = self.pool.clone();
         Box::pin(try_stream! {
-            let mut tx = pool.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
+            let mut conn = acquire("postgres", &pool).await?;
+            let mut tx = conn.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
             declare_duplicates_cursor(&mut tx, &query).await?;
             let mut groups = GroupAssembler::default();
             loop {
@@ -277,16 +274,13 @@ impl MetadataStore for PostgresStore {
 }
 
 /// Declares the cursor of a duplicates scan in `tx`.
-async fn declare_duplicates_cursor(
-    tx: &mut Transaction<'static, Postgres>,
-    query: &DuplicateQuery,
-) -> Result<()> {
+async fn declare_duplicates_cursor(tx: &mut PgConnection, query: &DuplicateQuery) -> Result<()> {
     let sql = duplicates_sql::<Postgres>(query);
     // Neither statement of a scan may be cached: FETCH has the same text for both result shapes,
     // and a cached statement would decode the rows of one shape with the columns of the other.
     sqlx::query(&format!("DECLARE duplicates NO SCROLL CURSOR FOR {sql}"))
         .persistent(false)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map(drop)
         .map_err(|e| from_sqlx("finding duplicates", e))
@@ -294,7 +288,7 @@ async fn declare_duplicates_cursor(
 
 /// Fetches one page of the cursor: the groups it completes, and how many rows it held.
 async fn fetch_duplicates_page(
-    tx: &mut Transaction<'static, Postgres>,
+    tx: &mut PgConnection,
     query: &DuplicateQuery,
     groups: &mut GroupAssembler,
 ) -> Result<(Vec<DuplicateGroup>, i64)> {
@@ -302,7 +296,7 @@ async fn fetch_duplicates_page(
     if query.include_records {
         let rows: Vec<GroupedRow> = sqlx::query_as(&fetch)
             .persistent(false)
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *tx)
             .await
             .map_err(|e| from_sqlx("finding duplicates", e))?;
         let page_len = rows.len() as i64;
@@ -314,7 +308,7 @@ async fn fetch_duplicates_page(
     } else {
         let rows: Vec<GroupTotals> = sqlx::query_as(&fetch)
             .persistent(false)
-            .fetch_all(&mut **tx)
+            .fetch_all(&mut *tx)
             .await
             .map_err(|e| from_sqlx("finding duplicates", e))?;
         let page_len = rows.len() as i64;

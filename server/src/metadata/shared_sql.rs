@@ -9,7 +9,10 @@ use docstokg_catalog::{
     BackendHealth, DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result,
     StorageBackend,
 };
-use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, query::QueryAs};
+use sqlx::{
+    Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, pool::PoolConnection,
+    query::QueryAs,
+};
 
 use super::{
     Lookup, MetadataStats,
@@ -17,7 +20,22 @@ use super::{
     row::DocumentRow,
     sqlx_error::from_sqlx,
 };
-use crate::{health::timed_probe, metering::PoolUsage};
+use crate::{
+    health::timed_probe,
+    metering::{PoolUsage, WaitingForConnection},
+};
+
+/// A connection of `pool` (named `name` in the metrics), counted as waiting until it arrives.
+/// Every store takes its connections here, so `catalog_pool_waiting` sees every caller.
+pub async fn acquire<DB: Database>(
+    name: &'static str,
+    pool: &Pool<DB>,
+) -> Result<PoolConnection<DB>> {
+    let _waiting = WaitingForConnection::start(name);
+    pool.acquire()
+        .await
+        .map_err(|e| from_sqlx("waiting for a database connection", e))
+}
 
 /// The connections of `pool`, named `name` in the metrics.
 pub fn pool_usage<DB: Database>(name: &'static str, pool: &Pool<DB>) -> PoolUsage {
@@ -95,6 +113,8 @@ fn filter_sql<DB: Dialect>(filter: &RecordFilter, first: usize) -> (String, Vec<
 /// The reads of the `documents` table, for a pool of either database.
 pub struct SharedReads<DB: Database> {
     pool: Pool<DB>,
+    /// The pool's name in the metrics.
+    pool_name: &'static str,
     /// What the database is (`sqlite`, `postgres`) and where (a path, a redacted URL).
     backend: StorageBackend,
 }
@@ -103,6 +123,7 @@ impl<DB: Database> Clone for SharedReads<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
+            pool_name: self.pool_name,
             backend: self.backend.clone(),
         }
     }
@@ -110,13 +131,22 @@ impl<DB: Database> Clone for SharedReads<DB> {
 
 impl<DB: Database> SharedReads<DB> {
     /// Reads from `pool`, a database of `kind` at `location` (secrets already redacted).
-    pub fn new(pool: Pool<DB>, kind: &str, location: String) -> Self {
+    pub fn new(pool: Pool<DB>, kind: &'static str, location: String) -> Self {
         let backend = StorageBackend {
             role: "metadata".into(),
             kind: kind.into(),
             location,
         };
-        Self { pool, backend }
+        Self {
+            pool,
+            pool_name: kind,
+            backend,
+        }
+    }
+
+    /// A connection of the pool, counted as waiting until it arrives.
+    async fn connection(&self) -> Result<PoolConnection<DB>> {
+        acquire(self.pool_name, &self.pool).await
     }
 
     /// Up to [`PAGE_SIZE`] rows matching `filter` with ids above `after_id`, by id.
@@ -124,7 +154,7 @@ impl<DB: Database> SharedReads<DB> {
     where
         Self: RecordReads,
         DB: Dialect,
-        for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
         for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
         for<'r> DocumentRow: FromRow<'r, DB::Row>,
         for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -137,7 +167,7 @@ impl<DB: Database> SharedReads<DB> {
             DB::placeholder(1)
         );
         bind_filter(sqlx::query_as(&sql).bind(after_id), values)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.connection().await?)
             .await
             .map_err(|e| from_sqlx("listing records", e))
     }
@@ -173,7 +203,7 @@ pub trait RecordReads: Send + Sync {
 impl<DB> RecordReads for SharedReads<DB>
 where
     DB: Dialect,
-    for<'c> &'c Pool<DB>: Executor<'c, Database = DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'r> DocumentRow: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
@@ -190,7 +220,7 @@ where
         );
         let row: Option<DocumentRow> = sqlx::query_as(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.connection().await?)
             .await
             .map_err(|e| from_sqlx("reading a record", e))?;
         row.map(TryInto::try_into).transpose()
@@ -209,7 +239,7 @@ where
         );
         let rows: Vec<DocumentRow> = sqlx::query_as(&sql)
             .bind(value.to_owned())
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.connection().await?)
             .await
             .map_err(|e| from_sqlx("looking up records", e))?;
         rows.into_iter().map(TryInto::try_into).collect()
@@ -219,7 +249,7 @@ where
         let (conditions, values) = filter_sql::<DB>(filter, 1);
         let sql = format!("SELECT COUNT(*) FROM documents WHERE 1 = 1{conditions}");
         let (count,): (i64,) = bind_filter(sqlx::query_as(&sql), values)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.connection().await?)
             .await
             .map_err(|e| from_sqlx("counting records", e))?;
         Ok(count)
@@ -241,15 +271,15 @@ where
         let failed = |e| from_sqlx("computing stats", e);
         let (total_records, total_bytes, unique_sha256, unique_artifacts): (i64, i64, i64, i64) =
             sqlx::query_as(STATS_TOTALS)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.connection().await?)
                 .await
                 .map_err(failed)?;
         let (duplicate_groups,): (i64,) = sqlx::query_as(STATS_DUPLICATE_GROUPS)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.connection().await?)
             .await
             .map_err(failed)?;
         let by_resolver: Vec<(String, i64)> = sqlx::query_as(STATS_BY_RESOLVER)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.connection().await?)
             .await
             .map_err(failed)?;
         Ok(MetadataStats {
@@ -265,7 +295,7 @@ where
     async fn probe(&self) -> BackendHealth {
         timed_probe("metadata", async {
             let _: (i64,) = sqlx::query_as("SELECT CAST(1 AS BIGINT)")
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.connection().await?)
                 .await
                 .map_err(|e| from_sqlx("probing the database", e))?;
             Ok(format!(

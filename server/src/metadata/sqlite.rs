@@ -13,7 +13,7 @@ use docstokg_catalog::{
 };
 use futures::{TryStreamExt, future::BoxFuture, stream::BoxStream};
 use sqlx::{
-    Sqlite, SqliteConnection,
+    Acquire, Sqlite, SqliteConnection,
     query::QueryAs,
     sqlite::{
         SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -26,7 +26,7 @@ use crate::metering::PoolUsage;
 use super::{
     MetadataStore,
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
-    shared_sql::{Dialect, RecordReads, SharedReads, duplicates_sql, pool_usage},
+    shared_sql::{Dialect, RecordReads, SharedReads, acquire, duplicates_sql, pool_usage},
     sqlx_error::from_sqlx,
 };
 
@@ -139,8 +139,8 @@ impl SqliteStore {
         F: for<'c> FnMut(&'c mut SqliteConnection, I) -> BoxFuture<'c, Result<RegisterOutcome>>
             + Send,
     {
-        let mut tx = self
-            .pool
+        let mut conn = acquire("sqlite", &self.pool).await?;
+        let mut tx = conn
             .begin()
             .await
             .map_err(|e| from_sqlx(&format!("starting {what}"), e))?;
@@ -272,11 +272,7 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| from_sqlx("connecting to SQLite", e))?;
+        let mut conn = acquire("sqlite", &self.pool).await?;
         register_on(&mut conn, document).await
     }
 
@@ -299,11 +295,7 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
-        let mut conn = self
-            .pool
-            .acquire()
-            .await
-            .map_err(|e| from_sqlx("connecting to SQLite", e))?;
+        let mut conn = acquire("sqlite", &self.pool).await?;
         let mut found = Vec::with_capacity(keys.len());
         for (artifact_id, source_url, resolver) in keys {
             found.push(
@@ -319,7 +311,7 @@ impl MetadataStore for SqliteStore {
         // One statement, read row by row from a connection of the stream pool.
         let pool = self.stream_pool.clone();
         Box::pin(try_stream! {
-            let mut conn = pool.acquire().await.map_err(|e| from_sqlx("connecting to SQLite", e))?;
+            let mut conn = acquire("sqlite_streams", &pool).await?;
             let sql = duplicates_sql::<Sqlite>(&query);
             if !query.include_records {
                 let mut rows = sqlx::query_as::<_, GroupTotals>(&sql).fetch(&mut *conn);

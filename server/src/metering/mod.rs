@@ -36,6 +36,8 @@ pub const STORE_DURATION: &str = "catalog_store_operation_duration_seconds";
 pub const POOL_CONNECTIONS: &str = "catalog_pool_connections";
 /// Database pool size limit.
 pub const POOL_MAX: &str = "catalog_pool_max_connections";
+/// Calls waiting for a connection of a database pool.
+pub const POOL_WAITING: &str = "catalog_pool_waiting";
 /// Bytes received by PutContent.
 pub const UPLOAD_BYTES: &str = "catalog_upload_bytes_total";
 /// Bytes sent by GetContent.
@@ -115,6 +117,10 @@ fn describe() {
         POOL_MAX,
         "Largest number of connections a database pool opens."
     );
+    describe_gauge!(
+        POOL_WAITING,
+        "Calls waiting for a connection of a database pool."
+    );
     describe_counter!(UPLOAD_BYTES, "Bytes received by PutContent.");
     describe_counter!(DOWNLOAD_BYTES, "Bytes sent by GetContent.");
     describe_counter!(
@@ -189,6 +195,25 @@ pub fn load_shed() {
 /// Sets whether `backend`'s last probe succeeded.
 pub fn backend_up(backend: &str, up: bool) {
     gauge!(BACKEND_UP, "backend" => backend.to_owned()).set(if up { 1.0 } else { 0.0 });
+}
+
+/// Counts a call as waiting for a connection of `pool` while it lives.
+pub struct WaitingForConnection {
+    pool: &'static str,
+}
+
+impl WaitingForConnection {
+    /// Starts waiting for a connection of `pool`.
+    pub fn start(pool: &'static str) -> Self {
+        gauge!(POOL_WAITING, "pool" => pool).increment(1.0);
+        Self { pool }
+    }
+}
+
+impl Drop for WaitingForConnection {
+    fn drop(&mut self) {
+        gauge!(POOL_WAITING, "pool" => self.pool).decrement(1.0);
+    }
 }
 
 /// Connections of one database pool, read when `/metrics` is scraped.
