@@ -43,6 +43,8 @@ COMPOSE = DEPLOY / "compose.yaml"
 KUBE = DEPLOY / "kubernetes"
 NAME_RE = re.compile(r"\b((?:DOCSTOKG|AWS)_[A-Z0-9_]+)\b")
 CATALOG_SERVICE = "docstokg.catalog.v1.CatalogService"
+# The health service names the server reports (server/src/health.rs).
+HEALTH_SERVICES = ("", CATALOG_SERVICE, "liveness")
 
 failures: list[str] = []
 
@@ -628,10 +630,10 @@ def kubernetes(_args) -> None:
                     port = probe[kind]["port"]
                     if (isinstance(port, str) and port not in ports) or (isinstance(port, int) and port not in ports.values()):
                         fail(f"{name}: {probe_name} port {port} is not a container port")
-                    elif kind == "grpc" and probe["grpc"].get("service", "") not in ("", CATALOG_SERVICE):
+                    elif kind == "grpc" and probe["grpc"].get("service", "") not in HEALTH_SERVICES:
                         asked = probe["grpc"]["service"]
                         fail(f"{name}: {probe_name} asks about service {asked!r}; "
-                             f"the server reports '' and {CATALOG_SERVICE}")
+                             f"the server reports {HEALTH_SERVICES}")
                     else:
                         ok(f"{name}: {probe_name} ({kind} {port}) hits a container port")
     pods = [(d, ((d.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels", {}), s)

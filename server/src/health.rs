@@ -33,6 +33,16 @@ pub async fn timed_probe(name: &str, probe: impl Future<Output = Result<String>>
     }
 }
 
+/// A `grpc.health.v1` service name that reports whether the process serves at all, whatever its
+/// backends: SERVING from start-up until shutdown. Kubernetes' liveness probe asks for it, since a
+/// restart cannot cure a database outage (readiness asks for the catalog service instead).
+pub const LIVENESS_SERVICE: &str = "liveness";
+
+/// Sets the liveness service's status.
+pub async fn set_alive(reporter: &HealthReporter, status: ServingStatus) {
+    reporter.set_service_status(LIVENESS_SERVICE, status).await;
+}
+
 /// Sets the serving status of "" (the whole server) and of the catalog service.
 pub async fn set_status(reporter: &HealthReporter, status: ServingStatus) {
     reporter.set_service_status("", status).await;

@@ -36,6 +36,7 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
     health::set_status(&reporter, ServingStatus::NotServing).await;
+    health::set_alive(&reporter, ServingStatus::Serving).await;
     let (stop_tx, stop_rx) = watch::channel(false);
     let watcher = tokio::spawn(health::watch_provider(
         catalog.clone(),
@@ -69,6 +70,7 @@ pub async fn serve(
         tracing::info!("shutting down: reporting NOT_SERVING and draining in-flight calls");
         let _ = stop_tx.send(true);
         health::set_status(&signal_reporter, ServingStatus::NotServing).await;
+        health::set_alive(&signal_reporter, ServingStatus::NotServing).await;
     };
 
     let router = Server::builder()

@@ -38,6 +38,10 @@ async fn test_health_flips_with_the_blob_store_and_recovers() {
             .await
             .expect("health")
     );
+    assert!(
+        client.health_check("liveness").await.expect("health"),
+        "liveness stays SERVING while a backend is down: a restart would not help"
+    );
     let report = client
         .provider_health()
         .await
