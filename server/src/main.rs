@@ -269,8 +269,11 @@ async fn run_migration(args: MigrateArgs) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{} records could not be migrated completely (see above)",
-            summary.failures.len()
+            "{} records could not be migrated completely (see above); {} of them were not imported \
+             because their bytes could not be written to the target: fix the target, then run the \
+             same command again to finish them",
+            summary.failures.len(),
+            summary.records_deferred
         ))
     }
 }

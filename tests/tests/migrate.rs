@@ -14,7 +14,7 @@ use docstokg_catalog_tests::{
     data::{chunked, doc, fake_sha256, pseudo_random_bytes},
     postgres::fresh_database,
     process::workspace_binary,
-    s3::{S3Settings, fresh_prefix},
+    s3::{GarageServer, S3Settings, fresh_prefix},
 };
 use futures::TryStreamExt;
 
@@ -479,4 +479,93 @@ async fn test_dry_run_reports_and_writes_nothing() {
         "a dry run writes nothing"
     );
     assert!(cas_files(&dir.path().join("ent").join("blobs")).is_empty());
+}
+
+/// Uploads `count` distinct files into `catalog`, named from `first`.
+async fn upload_files(catalog: &dyn Catalog, first: u64, count: u64) {
+    for n in first..first + count {
+        let bytes = pseudo_random_bytes(2000 + n as usize, 1000 + n);
+        catalog
+            .put_content(header(&format!("f{n}"), "unpaywall"), chunked(bytes, 512))
+            .await
+            .expect("upload");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_target_store_outage_imports_no_record_without_its_bytes_and_a_rerun_finishes() {
+    let test = "migration during an S3 outage";
+    let Some(garage) = GarageServer::start(test) else {
+        return;
+    };
+    let Some(cloud_url) = fresh_database(test).await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dev = config_file(
+        dir.path(),
+        "dev.yaml",
+        &development_yaml(&dir.path().join("dev")),
+    );
+    let cloud = config_file(
+        dir.path(),
+        "cloud.yaml",
+        &cloud_yaml(&cloud_url, &garage.settings, &fresh_prefix()),
+    );
+    upload_files(open(&dev).await.as_ref(), 0, 10).await;
+    let first = migrate(&dev, &cloud, &["--batch-size", "4"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    // Ten more records, then the object store goes away part way through the catalog's life.
+    upload_files(open(&dev).await.as_ref(), 10, 10).await;
+    garage.stop();
+    let during = migrate(&dev, &cloud, &["--batch-size", "4", "--json"]);
+    assert!(
+        !during.status.success(),
+        "a run with failures exits non-zero"
+    );
+    let stderr = String::from_utf8_lossy(&during.stderr);
+    assert!(stderr.contains("run the same command again"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&during.stdout).expect("JSON summary");
+    assert_eq!(summary["records_skipped"], 10);
+    assert_eq!(summary["records_copied"], 0);
+    assert_eq!(summary["records_deferred"], 10);
+    garage.restart();
+    let target = open(&cloud).await;
+    assert_eq!(
+        target.stats().await.expect("stats").total_records,
+        10,
+        "no record was imported without its bytes"
+    );
+
+    let after = migrate(&dev, &cloud, &["--batch-size", "4", "--verify", "--json"]);
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&after.stdout).expect("JSON summary");
+    assert_eq!(summary["records_copied"], 10);
+    assert_eq!(summary["records_deferred"], 0);
+    let migrated = records(target.as_ref()).await;
+    assert_eq!(migrated.len(), 20);
+    for record in &migrated {
+        let uri = record.storage_uri.as_deref().unwrap_or_default();
+        assert!(
+            uri.starts_with("s3://"),
+            "record {} points at {uri}",
+            record.id
+        );
+        let verified = target.verify(record.id).await.expect("verify");
+        assert_eq!(
+            verified.status,
+            docstokg_catalog::VerificationStatus::Verified,
+            "{}",
+            verified.message
+        );
+    }
 }

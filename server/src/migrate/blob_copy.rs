@@ -16,7 +16,11 @@ pub enum BlobOutcome {
     Copied(u64),
     /// The target already had them.
     AlreadyInTarget,
-    /// They could not be copied; the record keeps its source storage_uri.
+    /// The source's bytes are missing or do not match the record: no run can copy them, so the
+    /// record is imported as it is (keeping its source storage_uri) and reported.
+    SourceUnusable(String),
+    /// Reading or writing them failed (the target store is down or full, a read broke off): the
+    /// record is not imported, so the next run copies it.
     Failed(String),
 }
 
@@ -24,6 +28,12 @@ impl BlobOutcome {
     /// Whether the target now holds the record's bytes.
     pub fn stored_in_target(&self) -> bool {
         matches!(self, Self::Copied(_) | Self::AlreadyInTarget)
+    }
+
+    /// Whether the record may be imported now: its bytes are in the target, or it has none that
+    /// a later run could copy. A record is never imported pointing at bytes left behind.
+    pub fn allows_import(&self) -> bool {
+        !matches!(self, Self::Failed(_))
     }
 }
 
@@ -56,7 +66,7 @@ pub async fn copy_blob(
         Ok(None) => {
             return (
                 record,
-                BlobOutcome::Failed(format!("no bytes at {uri} in the source")),
+                BlobOutcome::SourceUnusable(format!("no bytes at {uri} in the source")),
             );
         }
         Err(error) => {
@@ -99,7 +109,7 @@ pub async fn copy_blob(
                 "the bytes at {uri} do not match the record: {}",
                 error.message
             );
-            (record, BlobOutcome::Failed(reason))
+            (record, BlobOutcome::SourceUnusable(reason))
         }
         Err(error) => (
             record,

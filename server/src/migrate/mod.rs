@@ -1,6 +1,8 @@
 //! `catalog-server migrate`: copies every record, and the bytes the source provider holds, from
 //! one provider to another. Bytes are copied before their record, so a run killed half way leaves
-//! at most bytes without a record; running again skips what is present and finishes the rest.
+//! at most bytes without a record; a record whose bytes could not be written to the target is
+//! not imported at all (the run exits non-zero); running again skips what is present and
+//! finishes the rest.
 
 mod blob_copy;
 mod progress;
@@ -108,6 +110,12 @@ pub async fn migrate(
         for plan in &planned {
             summary.count_blob(&plan.blob, &plan.record);
         }
+        // A record goes in only with its bytes in the target (or with none a run could copy):
+        // the others wait for the next run, which finds their keys absent and copies them.
+        let planned: Vec<Planned> = planned
+            .into_iter()
+            .filter(|plan| plan.blob.allows_import())
+            .collect();
         if options.dry_run {
             summary.records_copied += planned.len() as u64;
         } else if !planned.is_empty() {

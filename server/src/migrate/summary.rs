@@ -41,6 +41,9 @@ pub struct MigrationSummary {
     pub records_skipped: u64,
     /// Copied records whose id was taken in the target and that got a new one.
     pub records_renumbered: u64,
+    /// Records not imported because their bytes could not be written to the target; the next
+    /// run copies them.
+    pub records_deferred: u64,
     /// Blobs copied.
     pub blobs_copied: u64,
     /// Bytes copied.
@@ -63,7 +66,14 @@ impl MigrationSummary {
                 self.bytes_copied += bytes;
             }
             BlobOutcome::AlreadyInTarget => self.blobs_deduplicated += 1,
-            BlobOutcome::Failed(reason) => self.failures.push(Failure::of(record, reason.clone())),
+            BlobOutcome::SourceUnusable(reason) => {
+                self.failures.push(Failure::of(record, reason.clone()))
+            }
+            BlobOutcome::Failed(reason) => {
+                self.records_deferred += 1;
+                let reason = format!("{reason}; not imported, run the migration again");
+                self.failures.push(Failure::of(record, reason));
+            }
         }
     }
 
@@ -71,13 +81,15 @@ impl MigrationSummary {
     pub fn render(&self) -> String {
         let verb = if self.dry_run { "would copy" } else { "copied" };
         let mut out = format!(
-            "{} records read: {verb} {}, skipped {} (already present), renumbered {}\n\
+            "{} records read: {verb} {}, skipped {} (already present), renumbered {}, \
+             deferred {} (bytes not written; run again)\n\
              blobs: {verb} {} ({} bytes), deduplicated {}, verified {}\n\
              failures: {}\n",
             self.records_read,
             self.records_copied,
             self.records_skipped,
             self.records_renumbered,
+            self.records_deferred,
             self.blobs_copied,
             self.bytes_copied,
             self.blobs_deduplicated,
