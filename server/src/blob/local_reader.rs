@@ -117,11 +117,64 @@ pub fn out_of_scope(storage_uri: &str) -> CatalogError {
     )
 }
 
-/// Maps a local I/O error: a full disk is RESOURCE_EXHAUSTED, anything else UNAVAILABLE.
-pub fn io_error(context: &str, error: io::Error) -> CatalogError {
-    let kind = match error.kind() {
-        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => ErrorKind::ResourceExhausted,
+/// The class of a local I/O failure: a full disk is RESOURCE_EXHAUSTED; a storage root that is
+/// missing, read-only or not ours to write is FAILED_PRECONDITION (an operator must fix it, a
+/// retry cannot); only what may pass by itself (interrupted, timed out, busy, a device error)
+/// is UNAVAILABLE.
+fn io_kind(kind: io::ErrorKind) -> ErrorKind {
+    use io::ErrorKind as Io;
+    match kind {
+        Io::StorageFull | Io::QuotaExceeded | Io::FileTooLarge => ErrorKind::ResourceExhausted,
+        Io::NotFound
+        | Io::PermissionDenied
+        | Io::ReadOnlyFilesystem
+        | Io::NotADirectory
+        | Io::IsADirectory
+        | Io::AlreadyExists
+        | Io::InvalidInput
+        | Io::Unsupported => ErrorKind::FailedPrecondition,
         _ => ErrorKind::Unavailable,
+    }
+}
+
+/// Maps a local I/O error into its class ([`io_kind`]), saying what to check when an operator
+/// must act.
+pub fn io_error(context: &str, error: io::Error) -> CatalogError {
+    let kind = io_kind(error.kind());
+    let advice = match kind {
+        ErrorKind::FailedPrecondition => {
+            "; check that the storage root (catalog.*.root_dir, DOCSTOKG_STORAGE_ROOT) exists and \
+             this server may write it"
+        }
+        ErrorKind::ResourceExhausted => "; the storage root's filesystem is full: free space",
+        _ => "; retry later",
     };
-    CatalogError::new(kind, format!("{context}: {error}")).caused_by(error)
+    CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_only_transient_io_failures_are_unavailable() {
+        assert_eq!(
+            io_kind(io::ErrorKind::StorageFull),
+            ErrorKind::ResourceExhausted
+        );
+        assert_eq!(
+            io_kind(io::ErrorKind::PermissionDenied),
+            ErrorKind::FailedPrecondition
+        );
+        assert_eq!(
+            io_kind(io::ErrorKind::ReadOnlyFilesystem),
+            ErrorKind::FailedPrecondition
+        );
+        assert_eq!(
+            io_kind(io::ErrorKind::NotFound),
+            ErrorKind::FailedPrecondition
+        );
+        assert_eq!(io_kind(io::ErrorKind::Interrupted), ErrorKind::Unavailable);
+        assert_eq!(io_kind(io::ErrorKind::TimedOut), ErrorKind::Unavailable);
+    }
 }

@@ -24,7 +24,7 @@ use super::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
     shared_sql::{Dialect, RecordReads, SharedReads, acquire, duplicates_sql, pool_usage},
-    sqlx_error::from_sqlx,
+    sqlx_error::{from_migrate, from_sqlx},
 };
 use crate::{config::redact, metering::PoolUsage};
 
@@ -65,9 +65,7 @@ impl PostgresStore {
         sqlx::migrate!("./migrations/postgres")
             .run(&pool)
             .await
-            .map_err(|e| {
-                CatalogError::unavailable(format!("migrating the PostgreSQL database: {e}"))
-            })?;
+            .map_err(|e| from_migrate("PostgreSQL", e))?;
         Ok(Self {
             reads: SharedReads::new(pool.clone(), "postgres", redact(connection_url)),
             pool,

@@ -27,7 +27,7 @@ use super::{
     MetadataStore,
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
     shared_sql::{Dialect, RecordReads, SharedReads, acquire, duplicates_sql, pool_usage},
-    sqlx_error::from_sqlx,
+    sqlx_error::{from_migrate, from_sqlx},
 };
 
 /// How long a writer waits for SQLite's single write lock before giving up with UNAVAILABLE.
@@ -85,7 +85,7 @@ impl SqliteStore {
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
-            .map_err(|e| CatalogError::internal(format!("migrating the SQLite database: {e}")))?;
+            .map_err(|e| from_migrate("SQLite", e))?;
         let stream_pool = pool_options(STREAM_POOL_SIZE, in_memory)
             .connect_with(options)
             .await

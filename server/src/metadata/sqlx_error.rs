@@ -2,6 +2,7 @@
 //! cause; the service logs it once, at the edge.
 
 use docstokg_catalog::{CatalogError, ErrorKind};
+use sqlx::migrate::MigrateError;
 
 /// Maps a sqlx error: an unreachable, busy or shut-down database is `Unavailable` (retryable),
 /// anything else is a bug and `Internal`. `context` says what the store was doing.
@@ -27,6 +28,33 @@ pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
         _ => "",
     };
     CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
+}
+
+/// Maps a failed schema migration of `database`: a database that cannot be reached is
+/// `Unavailable` (retry); a schema this server cannot bring up to date (applied by another
+/// version, changed, half applied, or a migration statement the database refused) is
+/// `FailedPrecondition`, since only an operator can fix it.
+pub fn from_migrate(database: &str, error: MigrateError) -> CatalogError {
+    let context = format!("migrating the {database} schema");
+    let failed = match error {
+        MigrateError::Execute(sql) | MigrateError::ExecuteMigration(sql, _) => {
+            from_sqlx(&context, sql)
+        }
+        other => CatalogError::new(ErrorKind::FailedPrecondition, format!("{context}: {other}"))
+            .caused_by(other),
+    };
+    if failed.kind == ErrorKind::Unavailable {
+        return failed;
+    }
+    CatalogError::new(
+        ErrorKind::FailedPrecondition,
+        format!(
+            "{}; the database's schema does not match this catalog-server: upgrade the server, or \
+             restore the database it was migrated from",
+            failed.message
+        ),
+    )
+    .caused_by(failed)
 }
 
 /// SQLite result codes 5 (BUSY) and 6 (LOCKED), and their extended forms, are retryable.

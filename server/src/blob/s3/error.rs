@@ -12,32 +12,56 @@ pub(super) fn status_of<E>(
         .map(|response| response.status().as_u16())
 }
 
-/// Maps an SDK error: unreachable, throttled or failing stores are `Unavailable` (retryable, after
-/// the SDK's own retries), a missing object `NotFound`, anything else a bug.
+/// The class of an S3 failure. Only what a retry can cure is `Unavailable`: an unreachable,
+/// throttled or failing store. Denied access is `PermissionDenied` and a missing bucket or a
+/// wrong region `FailedPrecondition`: both need an operator, so clients must not retry them. A
+/// missing object is `NotFound`; any other refusal is a request this code should not have sent.
+fn kind_of(transport_failed: bool, status: Option<u16>, code: &str) -> ErrorKind {
+    match (transport_failed, status, code) {
+        (true, _, _) => ErrorKind::Unavailable,
+        (_, _, "NoSuchBucket" | "PermanentRedirect" | "AuthorizationHeaderMalformed") => {
+            ErrorKind::FailedPrecondition
+        }
+        (_, Some(401 | 403), _) => ErrorKind::PermissionDenied,
+        (_, Some(301), _) => ErrorKind::FailedPrecondition,
+        (_, Some(404), _) => ErrorKind::NotFound,
+        (_, Some(status), _) if status == 408 || status == 429 || status >= 500 => {
+            ErrorKind::Unavailable
+        }
+        _ => ErrorKind::Internal,
+    }
+}
+
+/// What an operator should do about a failure of `kind`.
+fn advice(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::PermissionDenied => {
+            "; the object store denied access: check the credentials (AWS_ACCESS_KEY_ID, \
+             AWS_SECRET_ACCESS_KEY or the AWS chain) and the bucket policy"
+        }
+        ErrorKind::FailedPrecondition => {
+            "; check catalog.cloud.s3_bucket (DOCSTOKG_S3_BUCKET) and aws_region (AWS_REGION): the \
+             bucket must exist in that region"
+        }
+        ErrorKind::Unavailable => "; the object store is unreachable or busy, retry later",
+        _ => "",
+    }
+}
+
+/// Maps an SDK error into its class ([`kind_of`]), with what to do about it.
 pub(super) fn from_sdk<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     context: &str,
     error: SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
 ) -> CatalogError {
     let status = status_of(&error);
     let code = error.code().unwrap_or_default().to_owned();
-    let kind = match (&error, status) {
-        (
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_),
-            _,
-        ) => ErrorKind::Unavailable,
-        (_, Some(404)) => ErrorKind::NotFound,
-        (_, Some(403)) => ErrorKind::Unavailable,
-        (_, Some(status)) if status == 429 || status >= 500 => ErrorKind::Unavailable,
-        _ => ErrorKind::Internal,
-    };
+    let transport_failed = matches!(
+        error,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+    );
+    let kind = kind_of(transport_failed, status, &code);
     let detail = aws_sdk_s3::error::DisplayErrorContext(&error);
-    let advice = match (kind, status) {
-        (ErrorKind::Unavailable, Some(403)) => {
-            "; the object store denied access: check the credentials and bucket policy"
-        }
-        (ErrorKind::Unavailable, _) => "; the object store is unreachable or busy, retry later",
-        _ => "",
-    };
+    let advice = advice(kind);
     let code = if code.is_empty() {
         String::new()
     } else {
@@ -58,4 +82,36 @@ pub(super) fn from_body(
 /// Maps a task of the upload that panicked or was cancelled: a bug, never the caller's fault.
 pub(super) fn from_join(context: &str, error: tokio::task::JoinError) -> CatalogError {
     CatalogError::internal(format!("{context}: {error}")).caused_by(error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_only_what_a_retry_cures_is_unavailable() {
+        assert_eq!(kind_of(true, None, ""), ErrorKind::Unavailable);
+        assert_eq!(
+            kind_of(false, Some(503), "SlowDown"),
+            ErrorKind::Unavailable
+        );
+        assert_eq!(kind_of(false, Some(429), ""), ErrorKind::Unavailable);
+        assert_eq!(
+            kind_of(false, Some(403), "AccessDenied"),
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(
+            kind_of(false, Some(404), "NoSuchBucket"),
+            ErrorKind::FailedPrecondition
+        );
+        assert_eq!(
+            kind_of(false, Some(301), "PermanentRedirect"),
+            ErrorKind::FailedPrecondition
+        );
+        assert_eq!(kind_of(false, Some(404), "NoSuchKey"), ErrorKind::NotFound);
+        assert_eq!(
+            kind_of(false, Some(400), "InvalidArgument"),
+            ErrorKind::Internal
+        );
+    }
 }
