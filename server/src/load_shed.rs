@@ -1,32 +1,38 @@
 //! Load shedding for the catalog service alone: beyond `server.concurrency_limit` calls in flight
 //! (across all connections), a new call is refused at once with RESOURCE_EXHAUSTED instead of
-//! queueing without bound. Health and reflection stay outside the limit, so probes keep working
-//! when the service is saturated.
+//! queueing without bound. A call holds its slot until its answer's body ends or is dropped, so a
+//! stream (ListRecords, FindDuplicates, VerifyAll, GetContent) counts for as long as it is open.
+//! Health and reflection stay outside the limit, so probes keep working when the service is
+//! saturated.
 
 use std::{
     convert::Infallible,
+    pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
 };
 
 use futures::future::BoxFuture;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::{Status, body::Body, codegen::http, server::NamedService};
-use tower::{
-    Layer, Service,
-    limit::{ConcurrencyLimit, GlobalConcurrencyLimitLayer},
-    load_shed::LoadShed,
-};
+use tower::Service;
+
+use crate::metering;
 
 /// `S` behind a shared concurrency limit that sheds the excess.
 #[derive(Clone)]
 pub struct ShedBeyondLimit<S> {
-    inner: LoadShed<ConcurrencyLimit<S>>,
+    inner: S,
+    slots: Arc<Semaphore>,
 }
 
 impl<S> ShedBeyondLimit<S> {
     /// At most `limit` calls of `inner` at once; clones share the limit.
     pub fn new(inner: S, limit: usize) -> Self {
         Self {
-            inner: LoadShed::new(GlobalConcurrencyLimitLayer::new(limit).layer(inner)),
+            inner,
+            slots: Arc::new(Semaphore::new(limit)),
         }
     }
 }
@@ -35,35 +41,67 @@ impl<S: NamedService> NamedService for ShedBeyondLimit<S> {
     const NAME: &'static str = S::NAME;
 }
 
+/// An answer's body that keeps its call's slot until it ends or is dropped.
+struct HoldingSlot {
+    inner: Body,
+    slot: Option<OwnedSemaphorePermit>,
+}
+
+impl HttpBody for HoldingSlot {
+    type Data = bytes::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(polled, Poll::Ready(None)) {
+            self.slot = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 impl<S, B> Service<http::Request<B>> for ShedBeyondLimit<S>
 where
-    S: Service<http::Request<B>, Response = http::Response<Body>, Error = Infallible>
-        + Send
-        + 'static,
+    S: Service<http::Request<B>, Response = http::Response<Body>, Error = Infallible>,
     S::Future: Send + 'static,
-    B: Send + 'static,
 {
     type Response = http::Response<Body>;
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // LoadShed is always ready: it decides in `call`.
-        match self.inner.poll_ready(cx) {
-            Poll::Ready(_) => Poll::Ready(Ok(())),
-            Poll::Pending => Poll::Pending,
-        }
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let response = self.inner.call(request);
-        Box::pin(async move {
-            Ok(response.await.unwrap_or_else(|_overloaded| {
-                crate::metering::load_shed();
-                Status::resource_exhausted(
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            metering::load_shed();
+            return Box::pin(async {
+                Ok(Status::resource_exhausted(
                     "the catalog is at its concurrency limit (server.concurrency_limit); retry with backoff",
                 )
-                .into_http()
+                .into_http())
+            });
+        };
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            Ok(response.map(|inner| {
+                Body::new(HoldingSlot {
+                    inner,
+                    slot: Some(slot),
+                })
             }))
         })
     }

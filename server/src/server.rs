@@ -10,8 +10,13 @@ use tonic::{service::interceptor::InterceptedService, transport::Server};
 use tonic_health::ServingStatus;
 
 use crate::{
-    auth::BearerAuth, config::ServerConfig, deadline::DefaultDeadline, health,
-    load_shed::ShedBeyondLimit, metering::MeteredRpc, service::CatalogRpc,
+    auth::BearerAuth,
+    config::ServerConfig,
+    deadline::{Deadlines, DefaultDeadline},
+    health,
+    load_shed::ShedBeyondLimit,
+    metering::MeteredRpc,
+    service::CatalogRpc,
 };
 
 /// Why the server could not run.
@@ -57,7 +62,10 @@ pub async fn serve(
         proto::catalog_service_server::CatalogServiceServer::new(CatalogRpc::new(catalog))
             .max_decoding_message_size(config.max_message_bytes)
             .max_encoding_message_size(config.max_message_bytes);
-    let deadline = Duration::from_secs(config.request_timeout_secs);
+    let deadline = Deadlines {
+        unary: Duration::from_secs(config.request_timeout_secs),
+        stream: Duration::from_secs(config.stream_timeout_secs),
+    };
     let limited = ShedBeyondLimit::new(
         DefaultDeadline::new(catalog_service, deadline),
         config.concurrency_limit,

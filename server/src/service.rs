@@ -19,6 +19,11 @@ use proto::catalog_service_server::CatalogService;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Span;
 
+/// The methods whose answer is a server stream, as their path ends: they keep their deadline and
+/// concurrency slot until their last message.
+pub const STREAMING_METHODS: [&str; 4] =
+    ["ListRecords", "FindDuplicates", "VerifyAll", "GetContent"];
+
 type RpcResult<T> = std::result::Result<Response<T>, Status>;
 type RpcStream<T> = BoxStream<'static, std::result::Result<T, Status>>;
 

@@ -153,3 +153,93 @@ async fn test_default_deadline_ends_stuck_calls_but_not_slow_uploads() {
         .await
         .expect("release");
 }
+
+/// A served development catalog with `records` records (long URLs, so a ListRecords stream of
+/// them is megabytes: more than the HTTP/2 windows hold, so an unread stream stays open).
+async fn served_with_records(
+    dir: &std::path::Path,
+    records: usize,
+    adjust: impl FnOnce(&mut docstokg_catalog_server::config::Config),
+) -> docstokg_catalog_tests::harness::ServedCatalog {
+    let env = development_env(dir);
+    let (_, provider) = open_provider(&env).await;
+    for start in (0..records).step_by(1000) {
+        let batch = (start..(start + 1000).min(records))
+            .map(|n| {
+                docstokg_catalog::NewDocument::new(
+                    format!("a{n}"),
+                    format!("https://example.org/{n}/{}", "x".repeat(600)),
+                    "r",
+                )
+            })
+            .collect();
+        provider
+            .register_or_get_batch(batch)
+            .await
+            .expect("register");
+    }
+    let mut config = config_from(&env);
+    adjust(&mut config);
+    serve_in_background(provider, &config).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_open_streams_hold_their_slots_until_they_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served_with_records(dir.path(), 6000, |config| {
+        config.server.concurrency_limit = 2;
+    })
+    .await;
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        let mut stream = served
+            .client
+            .list_records(docstokg_catalog::RecordFilter::default())
+            .await
+            .expect("list");
+        stream.next().await.expect("a first record").expect("ok");
+        streams.push(stream);
+    }
+    let error = served
+        .client
+        .stats()
+        .await
+        .expect_err("both slots are held");
+    assert_eq!(error.kind, ErrorKind::ResourceExhausted, "{error}");
+    drop(streams);
+    let mut recovered = false;
+    for _ in 0..50 {
+        if served.client.stats().await.is_ok() {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "closing the streams frees their slots");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_a_stream_past_its_deadline_ends_with_deadline_exceeded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served_with_records(dir.path(), 6000, |config| {
+        config.server.stream_timeout_secs = 1;
+    })
+    .await;
+    let mut stream = served
+        .client
+        .list_records(docstokg_catalog::RecordFilter::default())
+        .await
+        .expect("list");
+    stream.next().await.expect("a first record").expect("ok");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut ended = None;
+    while let Some(item) = stream.next().await {
+        if let Err(error) = item {
+            ended = Some(error);
+            break;
+        }
+    }
+    let error = ended.expect("the stream must not run past its deadline");
+    assert_eq!(error.kind, ErrorKind::DeadlineExceeded, "{error}");
+    assert!(served.client.stats().await.is_ok(), "the server carries on");
+}

@@ -130,6 +130,8 @@ pub struct ServerConfig {
     pub max_batch_size: usize,
     /// Unary deadline in seconds (at least 1).
     pub request_timeout_secs: u64,
+    /// Server stream deadline in seconds, until the last message.
+    pub stream_timeout_secs: u64,
     /// Calls served at once (at least 1).
     pub concurrency_limit: usize,
     /// Seconds between health probes (at least 1).

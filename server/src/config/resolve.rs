@@ -251,6 +251,7 @@ fn resolve_server(v: &Values) -> Result<ServerConfig, ConfigError> {
         max_message_bytes: v.positive("server.max_message_bytes")?,
         max_batch_size: v.positive("server.max_batch_size")?,
         request_timeout_secs: v.positive("server.request_timeout_secs")?,
+        stream_timeout_secs: v.positive("server.stream_timeout_secs")?,
         concurrency_limit: v.positive("server.concurrency_limit")?,
         health_probe_interval_secs: v.positive("server.health_probe_interval_secs")?,
         shutdown_grace_secs: v.parse("server.shutdown_grace_secs")?,

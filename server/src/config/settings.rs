@@ -233,7 +233,13 @@ pub const SETTINGS: &[Setting] = &[
         "server.request_timeout_secs",
         &["DOCSTOKG_REQUEST_TIMEOUT_SECS"],
         Some("30"),
-        "Deadline of a catalog call, in seconds (at least 1), answered with DEADLINE_EXCEEDED; uploads are exempt (a shorter grpc-timeout from the client wins).",
+        "Deadline of a unary catalog call, in seconds (at least 1), answered with DEADLINE_EXCEEDED; uploads are exempt (a shorter grpc-timeout from the client wins).",
+    ),
+    setting(
+        "server.stream_timeout_secs",
+        &["DOCSTOKG_STREAM_TIMEOUT_SECS"],
+        Some("3600"),
+        "Deadline of a server stream (ListRecords, FindDuplicates, VerifyAll, GetContent) until its last message, in seconds (at least 1); a shorter grpc-timeout from the client wins.",
     ),
     setting(
         "server.concurrency_limit",

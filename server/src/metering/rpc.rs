@@ -16,6 +16,7 @@ use tonic::{Code, body::Body, codegen::http, server::NamedService};
 use tower::Service;
 
 use super::{RPC_DURATION, RPC_IN_FLIGHT, RPC_REQUESTS, STREAMS_OPEN};
+use crate::service::STREAMING_METHODS;
 
 /// The catalog's methods, so labels are static strings and an unknown path cannot add series.
 const METHODS: [&str; 15] = [
@@ -35,9 +36,6 @@ const METHODS: [&str; 15] = [
     "Stats",
     "ProviderHealth",
 ];
-
-/// Methods whose answer is a stream.
-const STREAMING: [&str; 4] = ["ListRecords", "FindDuplicates", "VerifyAll", "GetContent"];
 
 /// The method a request path names, or `unknown`.
 fn method_of(path: &str) -> &'static str {
@@ -207,7 +205,7 @@ where
                 meter.finish(code);
                 return Ok(response.map(Body::new));
             }
-            if STREAMING.contains(&method) {
+            if STREAMING_METHODS.contains(&method) {
                 meter.stream_opened();
             }
             Ok(response.map(|inner| Body::new(MeteredBody { inner, meter })))
