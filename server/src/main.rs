@@ -155,6 +155,7 @@ async fn serve(config: Config) -> Result<(), String> {
         })?,
         None => BearerAuth::disabled(),
     };
+    reload_tokens_on_sighup(&auth);
     let provider = Arc::new(
         build_provider(&config)
             .await
@@ -186,6 +187,37 @@ async fn serve(config: Config) -> Result<(), String> {
     provider.close().await;
     tracing::info!("catalog-server stopped");
     outcome.map_err(|e| e.to_string())
+}
+
+/// Re-reads the token file on SIGHUP, without dropping connections; a file that does not parse
+/// keeps the tokens in force. Tokens are never logged, only how many are in force.
+fn reload_tokens_on_sighup(auth: &BearerAuth) {
+    if !auth.enabled() {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(hangups) => hangups,
+            Err(error) => {
+                tracing::warn!(%error, "cannot watch SIGHUP; tokens reload only at a restart");
+                return;
+            }
+        };
+        let auth = auth.clone();
+        tokio::spawn(async move {
+            while hangups.recv().await.is_some() {
+                match auth.reload() {
+                    Ok(tokens) => tracing::info!(tokens, "SIGHUP: reloaded the auth tokens"),
+                    Err(error) => tracing::warn!(
+                        %error,
+                        "SIGHUP: could not reload the auth tokens; the previous ones stay in force"
+                    ),
+                }
+            }
+        });
+    }
 }
 
 /// Installs the metrics recorder and serves `/metrics` on `address` until the server stops.

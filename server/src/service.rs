@@ -19,6 +19,8 @@ use proto::catalog_service_server::CatalogService;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Span;
 
+use crate::auth::require_write;
+
 /// The methods whose answer is a server stream, as their path ends: they keep their deadline and
 /// concurrency slot until their last message.
 pub const STREAMING_METHODS: [&str; 4] =
@@ -289,6 +291,7 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::RegisterOrGetRequest>,
     ) -> RpcResult<proto::RegisterOrGetResponse> {
+        require_write(&request)?;
         answer(self.inner_register_or_get(request.into_inner()).await)
     }
 
@@ -301,6 +304,7 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::RegisterOrGetBatchRequest>,
     ) -> RpcResult<proto::RegisterOrGetBatchResponse> {
+        require_write(&request)?;
         answer(self.inner_register_or_get_batch(request.into_inner()).await)
     }
 
@@ -379,6 +383,7 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<Streaming<proto::PutContentRequest>>,
     ) -> RpcResult<proto::PutContentResponse> {
+        require_write(&request)?;
         answer(self.inner_put_content(request.into_inner()).await)
     }
 
@@ -397,6 +402,7 @@ impl CatalogService for CatalogRpc {
         &self,
         request: Request<proto::ImportRecordsRequest>,
     ) -> RpcResult<proto::ImportRecordsResponse> {
+        require_write(&request)?;
         answer(self.inner_import_records(request.into_inner()).await)
     }
 

@@ -2,7 +2,8 @@
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use docstokg_catalog::{Catalog, ErrorKind};
+use docstokg_catalog::{Catalog, ErrorKind, NewDocument};
+use docstokg_catalog_client::CatalogClient;
 use docstokg_catalog_tests::{
     data::doc,
     process::{ServerProcess, workspace_binary},
@@ -189,4 +190,78 @@ fn test_bad_configuration_stops_startup_with_a_clear_message() {
             && message.contains("catalog.enterprise.connection_url"),
         "{message}"
     );
+}
+
+/// A client of `server` presenting `token`.
+async fn client_with_token(server: &ServerProcess, token: &str) -> CatalogClient {
+    let options = docstokg_catalog_client::ClientOptions::default().with_token(token);
+    CatalogClient::connect_with(server.endpoint.clone(), options)
+        .await
+        .expect("connect")
+}
+
+/// Several tokens, read-write and read-only; SIGHUP reloads the file without a restart and
+/// without dropping the connections already open.
+#[tokio::test]
+async fn test_read_only_tokens_cannot_write_and_sighup_reloads_the_tokens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let token_file = dir.path().join("tokens");
+    std::fs::write(&token_file, "# writers\nwriter-1\nread-only reader-1\n").expect("tokens");
+    let server = ServerProcess::start(
+        dir.path(),
+        &[("DOCSTOKG_AUTH_TOKEN_FILE", token_file.display().to_string())],
+    )
+    .await;
+    let writer = client_with_token(&server, "writer-1").await;
+    let reader = client_with_token(&server, "reader-1").await;
+    let document = NewDocument::new("W1", "https://example.org/w1", "r");
+    let created = writer
+        .register_or_get(document.clone())
+        .await
+        .expect("writer writes");
+    assert_eq!(
+        reader
+            .get_record(created.record.id)
+            .await
+            .expect("reader reads")
+            .id,
+        created.record.id
+    );
+    let denied = reader
+        .register_or_get(document)
+        .await
+        .expect_err("reader may not write");
+    assert_eq!(denied.kind, ErrorKind::PermissionDenied, "{denied}");
+    let batch = reader
+        .register_or_get_batch(vec![NewDocument::new("W2", "https://example.org/w2", "r")])
+        .await
+        .expect_err("nor register a batch");
+    assert_eq!(batch.kind, ErrorKind::PermissionDenied);
+
+    std::fs::write(&token_file, "writer-2\nread-only reader-1\n").expect("rotate");
+    let status = std::process::Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let rotated = client_with_token(&server, "writer-2").await;
+    let mut reloaded = false;
+    for _ in 0..50 {
+        if rotated.stats().await.is_ok() {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        reloaded,
+        "the new token works after SIGHUP, without a restart"
+    );
+    let revoked = writer.stats().await.expect_err("the old token is gone");
+    assert_eq!(revoked.kind, ErrorKind::Unauthenticated);
+    assert!(
+        reader.stats().await.is_ok(),
+        "the reader's open connection still works"
+    );
+    assert!(server.terminate().await);
 }

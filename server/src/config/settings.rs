@@ -209,7 +209,7 @@ pub const SETTINGS: &[Setting] = &[
         "server.auth_token_file",
         &["DOCSTOKG_AUTH_TOKEN_FILE"],
         None,
-        "File holding a bearer token; when set, catalog calls must send `authorization: Bearer <token>`.",
+        "File of bearer tokens, one per line, read-write unless written `read-only TOKEN`; when set, catalog calls must send `authorization: Bearer <token>`. SIGHUP reloads it.",
     ),
     setting(
         "server.max_upload_bytes",
