@@ -6,10 +6,9 @@
 pub mod auth;
 pub mod blob;
 pub mod cache;
+pub mod call_limits;
 pub mod config;
-pub mod deadline;
 pub mod health;
-pub mod load_shed;
 pub mod metadata;
 pub mod metering;
 pub mod migrate;

@@ -11,10 +11,9 @@ use tonic_health::ServingStatus;
 
 use crate::{
     auth::BearerAuth,
+    call_limits::{CallLimits, Deadlines},
     config::ServerConfig,
-    deadline::{Deadlines, DefaultDeadline},
     health,
-    load_shed::ShedBeyondLimit,
     metering::MeteredRpc,
     service::CatalogRpc,
 };
@@ -62,14 +61,11 @@ pub async fn serve(
         proto::catalog_service_server::CatalogServiceServer::new(CatalogRpc::new(catalog))
             .max_decoding_message_size(config.max_message_bytes)
             .max_encoding_message_size(config.max_message_bytes);
-    let deadline = Deadlines {
+    let deadlines = Deadlines {
         unary: Duration::from_secs(config.request_timeout_secs),
         stream: Duration::from_secs(config.stream_timeout_secs),
     };
-    let limited = ShedBeyondLimit::new(
-        DefaultDeadline::new(catalog_service, deadline),
-        config.concurrency_limit,
-    );
+    let limited = CallLimits::new(catalog_service, config.concurrency_limit, deadlines);
     let catalog_service = MeteredRpc::new(InterceptedService::new(limited, auth));
 
     let signal_reporter = reporter.clone();

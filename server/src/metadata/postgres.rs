@@ -23,7 +23,9 @@ use super::{
     row::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
-    shared_sql::{Dialect, RecordReads, SharedReads, acquire, duplicates_sql, pool_usage},
+    shared_sql::{
+        Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_sql, pool_usage,
+    },
     sqlx_error::{from_migrate, from_sqlx},
 };
 use crate::{config::redact, metering::PoolUsage};
@@ -100,15 +102,8 @@ impl MetadataStore for PostgresStore {
             inserted = Postgres::columns("inserted."),
             existing = Postgres::columns("d."),
         );
-        let rows: Vec<(bool, DocumentRow)> = sqlx::query_as::<_, CreatedRow>(&sql)
-            .bind(&key)
-            .bind(&document.artifact_id)
-            .bind(&document.source_url)
-            .bind(&document.resolver)
-            .bind(&document.content_type)
-            .bind(document.bytes)
-            .bind(&document.sha256)
-            .bind(&document.storage_uri)
+        let query = sqlx::query_as::<_, CreatedRow>(&sql).bind(&key);
+        let rows: Vec<(bool, DocumentRow)> = bind_document(query, &document)
             .bind(now)
             .bind(&document.run_id)
             .fetch_all(&mut *acquire("postgres", &self.pool).await?)

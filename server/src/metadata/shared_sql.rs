@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use docstokg_catalog::{
-    BackendHealth, DocumentRecord, DuplicateQuery, RecordFilter, RecordStream, Result,
+    BackendHealth, DocumentRecord, DuplicateQuery, NewDocument, RecordFilter, RecordStream, Result,
     StorageBackend,
 };
 use sqlx::{
@@ -305,6 +305,28 @@ where
         })
         .await
     }
+}
+
+/// Binds the fields of `document` that every insert lists after its key or id, in this order:
+/// artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri.
+pub fn bind_document<'q, DB, O>(
+    query: Query<'q, DB, O>,
+    document: &'q NewDocument,
+) -> Query<'q, DB, O>
+where
+    DB: Database,
+    &'q str: Encode<'q, DB> + Type<DB>,
+    Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    i64: Encode<'q, DB> + Type<DB>,
+{
+    query
+        .bind(document.artifact_id.as_str())
+        .bind(document.source_url.as_str())
+        .bind(document.resolver.as_str())
+        .bind(document.content_type.as_deref())
+        .bind(document.bytes)
+        .bind(document.sha256.as_deref())
+        .bind(document.storage_uri.as_deref())
 }
 
 /// Binds the values of [`filter_sql`], in order.

@@ -26,7 +26,9 @@ use crate::metering::PoolUsage;
 use super::{
     MetadataStore,
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
-    shared_sql::{Dialect, RecordReads, SharedReads, acquire, duplicates_sql, pool_usage},
+    shared_sql::{
+        Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_sql, pool_usage,
+    },
     sqlx_error::{from_migrate, from_sqlx},
 };
 
@@ -179,15 +181,8 @@ async fn insert(
     created_at: i64,
     updated_at: i64,
 ) -> Result<Option<DocumentRow>> {
-    sqlx::query_as(&format!("{INSERT}{COLUMNS}"))
-        .bind(id)
-        .bind(&document.artifact_id)
-        .bind(&document.source_url)
-        .bind(&document.resolver)
-        .bind(&document.content_type)
-        .bind(document.bytes)
-        .bind(&document.sha256)
-        .bind(&document.storage_uri)
+    let sql = format!("{INSERT}{COLUMNS}");
+    bind_document(sqlx::query_as(&sql).bind(id), document)
         .bind(created_at)
         .bind(updated_at)
         .bind(&document.run_id)
