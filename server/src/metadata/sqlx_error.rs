@@ -25,6 +25,7 @@ pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
     };
     let advice = match kind {
         ErrorKind::Unavailable => "; the database is unreachable or busy, retry later",
+        ErrorKind::ResourceExhausted => "; the database's disk is full: free space",
         _ => "",
     };
     CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
@@ -57,13 +58,15 @@ pub fn from_migrate(database: &str, error: MigrateError) -> CatalogError {
     .caused_by(failed)
 }
 
-/// SQLite result codes 5 (BUSY) and 6 (LOCKED), and their extended forms, are retryable.
+/// SQLite result codes 5 (BUSY) and 6 (LOCKED), and their extended forms, are retryable; 13
+/// (FULL: the database's disk is full) is RESOURCE_EXHAUSTED.
 fn sqlite_error_kind(code: Option<&str>) -> ErrorKind {
     match code
         .and_then(|code| code.parse::<i32>().ok())
         .map(|code| code & 0xff)
     {
         Some(5 | 6) => ErrorKind::Unavailable,
+        Some(13) => ErrorKind::ResourceExhausted,
         _ => ErrorKind::Internal,
     }
 }
@@ -93,6 +96,7 @@ mod tests {
         assert_eq!(sqlite_error_kind(Some("5")), ErrorKind::Unavailable);
         assert_eq!(sqlite_error_kind(Some("517")), ErrorKind::Unavailable);
         assert_eq!(sqlite_error_kind(Some("19")), ErrorKind::Internal);
+        assert_eq!(sqlite_error_kind(Some("13")), ErrorKind::ResourceExhausted);
         assert_eq!(postgres_error_kind(Some("08006")), ErrorKind::Unavailable);
         assert_eq!(postgres_error_kind(Some("57P01")), ErrorKind::Unavailable);
         assert_eq!(postgres_error_kind(Some("23505")), ErrorKind::Internal);
