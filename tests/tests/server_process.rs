@@ -265,3 +265,36 @@ async fn test_read_only_tokens_cannot_write_and_sighup_reloads_the_tokens() {
     );
     assert!(server.terminate().await);
 }
+
+/// A server killed mid-upload leaves its temporary file behind; the next start removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_a_killed_uploads_temporary_file_is_gone_after_restart() {
+    use futures::StreamExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tmp = dir.path().join("catalog-data/blobs/tmp");
+    let files = |dir: &std::path::Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
+    let server = ServerProcess::start(dir.path(), &[]).await;
+    let client = server.client().await;
+    let body = futures::stream::iter([Ok(bytes::Bytes::from(vec![7u8; 64 * 1024]))])
+        .chain(futures::stream::pending())
+        .boxed();
+    let header = docstokg_catalog::ContentHeader {
+        artifact_id: "killed".into(),
+        source_url: "https://example.org/killed".into(),
+        resolver: "r".into(),
+        ..docstokg_catalog::ContentHeader::default()
+    };
+    let upload = tokio::spawn(async move { client.put_content(header, body).await });
+    for _ in 0..100 {
+        if files(&tmp) > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().await;
+    upload.abort();
+    assert!(files(&tmp) > 0, "the killed upload left its temporary file");
+    let restarted = ServerProcess::start(dir.path(), &[]).await;
+    assert_eq!(files(&tmp), 0, "start-up removed the leftover");
+    assert!(restarted.terminate().await);
+}

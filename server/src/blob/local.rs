@@ -26,9 +26,10 @@ pub struct LocalBlobStore {
 }
 
 impl LocalBlobStore {
-    /// Opens the store at `root` (made absolute), creating its directories and removing temporary
-    /// files that a crash left behind. Only files older than [`STALE_UPLOAD_AGE`] go: other
-    /// servers sharing the root may be writing the newer ones.
+    /// Opens the store at `root` (made absolute), creating its directories and removing the
+    /// temporary files that a crash left behind: every upload holds an exclusive lock on its
+    /// temporary file while it writes, so a file nobody holds is a leftover, whatever its age,
+    /// while the uploads of other servers sharing the root keep theirs.
     pub async fn open(root: &Path) -> Result<Self> {
         let root =
             std::path::absolute(root).map_err(|e| io_error("resolving the storage root", e))?;
@@ -61,23 +62,24 @@ impl LocalBlobStore {
     }
 }
 
-/// Age after which a temporary upload file is a crash's leftover, not an upload in progress.
-pub const STALE_UPLOAD_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
-
+/// Removes every file under `tmp` that no upload holds locked: what a killed server left.
 async fn remove_stale_uploads(tmp: &Path) -> io::Result<()> {
-    let mut entries = tokio::fs::read_dir(tmp).await?;
-    while let Some(entry) = entries.next_entry().await? {
-        let age = entry
-            .metadata()
-            .await?
-            .modified()?
-            .elapsed()
-            .unwrap_or_default();
-        if age > STALE_UPLOAD_AGE {
-            tokio::fs::remove_file(entry.path()).await?;
+    let tmp = tmp.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        for entry in std::fs::read_dir(&tmp)? {
+            let path = entry?.path();
+            let Ok(file) = std::fs::File::open(&path) else {
+                continue;
+            };
+            // Held by a live upload (of this or another process): leave it.
+            if file.try_lock().is_ok() {
+                std::fs::remove_file(&path)?;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
+    .await
+    .map_err(io::Error::other)?
 }
 
 /// Makes a rename durable by syncing the directory that holds the new name.
@@ -104,6 +106,11 @@ impl BlobStore for LocalBlobStore {
             .prefix("upload-")
             .tempfile_in(&self.tmp)
             .map_err(|e| io_error("creating a temporary file", e))?;
+        // Held until the file is renamed into place or removed: start-up clean-ups (of this or
+        // another server on the same root) then know the file is an upload in progress.
+        temp.as_file()
+            .try_lock()
+            .map_err(|e| io_error("locking a temporary file", io::Error::other(e)))?;
         let mut file = tokio::fs::File::from_std(
             temp.reopen()
                 .map_err(|e| io_error("opening a temporary file", e))?,
@@ -241,6 +248,25 @@ mod tests {
 
     fn entries(dir: &Path) -> usize {
         std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+    }
+
+    #[tokio::test]
+    async fn test_open_removes_unlocked_leftovers_and_keeps_uploads_in_progress() {
+        let (dir, _store) = store().await;
+        let tmp = dir.path().join("tmp");
+        std::fs::write(tmp.join("upload-crashed"), b"half").expect("leftover");
+        let in_progress = tmp.join("upload-live");
+        let held = std::fs::File::create(&in_progress).expect("live upload");
+        held.try_lock().expect("lock it as an upload does");
+        LocalBlobStore::open(dir.path()).await.expect("reopen");
+        assert!(
+            !tmp.join("upload-crashed").exists(),
+            "a leftover nobody holds goes"
+        );
+        assert!(in_progress.exists(), "an upload in progress stays");
+        drop(held);
+        LocalBlobStore::open(dir.path()).await.expect("reopen");
+        assert_eq!(entries(&tmp), 0);
     }
 
     #[tokio::test]
