@@ -12,7 +12,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 use crate::auth::BearerAuth;
 use crate::errors::{chain, status_error};
-use crate::options::{ClientOptions, normalize_endpoint};
+use crate::options::{ClientOptions, endpoint_for};
 
 /// Largest response message accepted (large duplicate groups, big batches).
 const MAX_DECODING_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
@@ -50,15 +50,24 @@ impl CatalogClient {
         Self::connect_with(endpoint, ClientOptions::default()).await
     }
 
-    /// Connects to `endpoint` with `options` (bearer token, timeouts).
+    /// Connects to `endpoint` with `options` (bearer token, timeouts, TLS).
+    ///
+    /// With [`ClientOptions::tls`] the connection is TLS (mutual TLS when it holds a client
+    /// certificate); a server whose certificate the CA did not sign, or one that speaks
+    /// plaintext, is `Unavailable` with the handshake's reason.
     pub async fn connect_with(endpoint: impl Into<String>, options: ClientOptions) -> Result<Self> {
-        let endpoint = normalize_endpoint(&endpoint.into())?;
+        let endpoint = endpoint_for(&endpoint.into(), options.tls.is_some())?;
         let mut builder = Endpoint::from_shared(endpoint.clone()).map_err(|error| {
             CatalogError::invalid(
                 "endpoint",
                 format!("{endpoint:?} is not a valid URI: {}", chain(&error)),
             )
         })?;
+        if let Some(tls) = &options.tls {
+            builder = builder.tls_config(tls.config()).map_err(|error| {
+                CatalogError::invalid("tls", format!("unusable TLS settings: {}", chain(&error)))
+            })?;
+        }
         if let Some(timeout) = options.connect_timeout {
             builder = builder.connect_timeout(timeout);
         }
@@ -88,7 +97,8 @@ impl CatalogClient {
         })
     }
 
-    /// The endpoint this client talks to, as normalised by [`normalize_endpoint`].
+    /// The endpoint this client talks to, as normalised by
+    /// [`normalize_endpoint`](crate::normalize_endpoint) (`https://` over TLS).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }

@@ -7,13 +7,22 @@ use tonic::{Code, Status, TimeoutExpired};
 
 /// A status as a catalog error. tonic reports the client-side deadline of
 /// [`ClientOptions::request_timeout`](crate::ClientOptions) as CANCELLED; it becomes
-/// `DeadlineExceeded`, which is what it is.
+/// `DeadlineExceeded`, which is what it is. A connection that failed under the call (tonic's
+/// UNKNOWN with the transport's error as its source, never a status the server sent) is
+/// `Unavailable`, with the transport's reason.
 pub(crate) fn status_error(status: Status) -> CatalogError {
     if status.code() == Code::Cancelled && caused_by::<TimeoutExpired>(&status) {
         return CatalogError::new(
             ErrorKind::DeadlineExceeded,
             "the call did not finish within the request timeout; retry, or raise the timeout",
         );
+    }
+    if status.code() == Code::Unknown && status.source().is_some() {
+        return CatalogError::unavailable(format!(
+            "the connection to the catalog failed: {}; check that the server runs there, and \
+             whether it speaks TLS (connect with https:// and its CA) or plaintext",
+            chain(&status)
+        ));
     }
     CatalogError::from(status)
 }

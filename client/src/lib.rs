@@ -23,10 +23,12 @@ mod client;
 mod download;
 mod errors;
 mod options;
+mod tls;
 mod upload;
 
 pub use client::CatalogClient;
 pub use options::{ClientOptions, normalize_endpoint};
+pub use tls::ClientTls;
 
 /// The Rust examples of the README and the guides, compiled as doc tests so they cannot drift.
 #[cfg(doctest)]

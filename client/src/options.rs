@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use docstokg_catalog::{CatalogError, Result};
 
+use crate::tls::ClientTls;
+
 /// Default limit on establishing the connection.
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -20,6 +22,8 @@ pub struct ClientOptions {
     /// `grpc-timeout`. Streaming calls (list, duplicates, verify-all, uploads, downloads) are not
     /// bounded by it, since their length depends on the data. Defaults to no deadline.
     pub request_timeout: Option<Duration>,
+    /// TLS: the endpoint is then `https://` (a bare `host:port` gets it); `None` speaks plaintext.
+    pub tls: Option<ClientTls>,
 }
 
 impl Default for ClientOptions {
@@ -28,6 +32,7 @@ impl Default for ClientOptions {
             token: None,
             connect_timeout: Some(DEFAULT_CONNECT_TIMEOUT),
             request_timeout: None,
+            tls: None,
         }
     }
 }
@@ -38,6 +43,12 @@ impl ClientOptions {
         self.token = Some(token.into());
         self
     }
+
+    /// The same options over TLS.
+    pub fn with_tls(mut self, tls: ClientTls) -> Self {
+        self.tls = Some(tls);
+        self
+    }
 }
 
 impl std::fmt::Debug for ClientOptions {
@@ -46,6 +57,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("connect_timeout", &self.connect_timeout)
             .field("request_timeout", &self.request_timeout)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -53,6 +65,31 @@ impl std::fmt::Debug for ClientOptions {
 /// The endpoint as a URI: surrounding whitespace removed and `http://` prefixed when it has no
 /// scheme, so `127.0.0.1:50051` and `http://127.0.0.1:50051` name the same server.
 pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
+    normalize_endpoint_with_scheme(endpoint, "http")
+}
+
+/// The endpoint for a connection with or without TLS: a bare `host:port` gets `https://` or
+/// `http://`; an explicit scheme that contradicts the TLS setting is `InvalidArgument`.
+pub(crate) fn endpoint_for(endpoint: &str, tls: bool) -> Result<String> {
+    let normalized = normalize_endpoint_with_scheme(endpoint, if tls { "https" } else { "http" })?;
+    match (tls, normalized.starts_with("https://")) {
+        (true, false) => Err(CatalogError::invalid(
+            "endpoint",
+            format!(
+                "{normalized:?} is plaintext but TLS options are set; use https://host:port or host:port"
+            ),
+        )),
+        (false, true) => Err(CatalogError::invalid(
+            "endpoint",
+            format!(
+                "{normalized:?} asks for TLS: give the CA that signed the server's certificate (ClientOptions::tls, catalogctl --tls-ca-file)"
+            ),
+        )),
+        _ => Ok(normalized),
+    }
+}
+
+fn normalize_endpoint_with_scheme(endpoint: &str, scheme: &str) -> Result<String> {
     let endpoint = endpoint.trim();
     if endpoint.is_empty() {
         return Err(CatalogError::invalid(
@@ -63,7 +100,7 @@ pub fn normalize_endpoint(endpoint: &str) -> Result<String> {
     if endpoint.contains("://") {
         Ok(endpoint.to_owned())
     } else {
-        Ok(format!("http://{endpoint}"))
+        Ok(format!("{scheme}://{endpoint}"))
     }
 }
 
@@ -81,6 +118,22 @@ mod tests {
         ];
         for (given, normalized) in cases {
             assert_eq!(normalize_endpoint(given).expect("valid"), normalized);
+        }
+    }
+
+    #[test]
+    fn test_tls_endpoint_gets_https_and_a_contradicting_scheme_is_refused() {
+        assert_eq!(
+            endpoint_for("127.0.0.1:1", true).expect("tls"),
+            "https://127.0.0.1:1"
+        );
+        assert_eq!(
+            endpoint_for("127.0.0.1:1", false).expect("plain"),
+            "http://127.0.0.1:1"
+        );
+        for (endpoint, tls) in [("http://127.0.0.1:1", true), ("https://127.0.0.1:1", false)] {
+            let error = endpoint_for(endpoint, tls).expect_err("contradiction");
+            assert_eq!(error.field.as_deref(), Some("endpoint"), "{endpoint}");
         }
     }
 

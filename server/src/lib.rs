@@ -17,3 +17,4 @@ pub mod server;
 pub mod service;
 mod span_stream;
 pub mod telemetry;
+pub mod tls;

@@ -10,6 +10,7 @@ use docstokg_catalog_server::{
     metering, migrate,
     provider::{CatalogProvider, build_provider},
     server, telemetry,
+    tls::{self, ServerTls},
 };
 
 #[derive(Parser)]
@@ -155,7 +156,16 @@ async fn serve(config: Config) -> Result<(), String> {
         })?,
         None => BearerAuth::disabled(),
     };
-    reload_tokens_on_sighup(&auth);
+    let tls = match &config.server.tls {
+        Some(files) => Some(Arc::new(
+            ServerTls::load(files.clone()).map_err(|e| format!("cannot start TLS: {e}"))?,
+        )),
+        None => None,
+    };
+    reload_on_sighup(&auth, tls.as_ref());
+    if let Some(tls) = &tls {
+        tokio::spawn(tls::watch_files(tls.clone()));
+    }
     let provider = Arc::new(
         build_provider(&config)
             .await
@@ -169,9 +179,19 @@ async fn serve(config: Config) -> Result<(), String> {
                 config.server.listen
             )
         })?;
+    let health = match config.server.health_listen {
+        Some(address) => Some(tokio::net::TcpListener::bind(address).await.map_err(|e| {
+            format!(
+                "cannot listen on {address} (server.health_listen / DOCSTOKG_HEALTH_LISTEN): {e}"
+            )
+        })?),
+        None => None,
+    };
     tracing::info!(
         provider = config.provider.name(),
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
+        tls = tls.as_ref().map(|tls| if tls.mutual() { "mutual" } else { "server" }).unwrap_or("off"),
+        health_listen = ?config.server.health_listen,
         auth = auth.enabled(),
         "catalog-server ready"
     );
@@ -180,7 +200,12 @@ async fn serve(config: Config) -> Result<(), String> {
         None => None,
     };
     let catalog: Arc<dyn Catalog> = provider.clone();
-    let outcome = server::serve(catalog, &config.server, auth, listener, shutdown_signal()).await;
+    let listeners = server::Listeners {
+        grpc: listener,
+        tls,
+        health,
+    };
+    let outcome = server::serve(catalog, &config.server, auth, listeners, shutdown_signal()).await;
     if let Some(metrics) = metrics {
         metrics.abort();
     }
@@ -189,10 +214,11 @@ async fn serve(config: Config) -> Result<(), String> {
     outcome.map_err(|e| e.to_string())
 }
 
-/// Re-reads the token file on SIGHUP, without dropping connections; a file that does not parse
-/// keeps the tokens in force. Tokens are never logged, only how many are in force.
-fn reload_tokens_on_sighup(auth: &BearerAuth) {
-    if !auth.enabled() {
+/// Re-reads the token file and the TLS certificate files on SIGHUP, without dropping
+/// connections; a file that does not parse keeps what is in force. Tokens are never logged, only
+/// how many are in force.
+fn reload_on_sighup(auth: &BearerAuth, tls: Option<&Arc<ServerTls>>) {
+    if !auth.enabled() && tls.is_none() {
         return;
     }
     #[cfg(unix)]
@@ -201,19 +227,31 @@ fn reload_tokens_on_sighup(auth: &BearerAuth) {
         let mut hangups = match signal(SignalKind::hangup()) {
             Ok(hangups) => hangups,
             Err(error) => {
-                tracing::warn!(%error, "cannot watch SIGHUP; tokens reload only at a restart");
+                tracing::warn!(%error, "cannot watch SIGHUP; tokens and certificates reload only at a restart");
                 return;
             }
         };
         let auth = auth.clone();
+        let tls = tls.cloned();
         tokio::spawn(async move {
             while hangups.recv().await.is_some() {
-                match auth.reload() {
-                    Ok(tokens) => tracing::info!(tokens, "SIGHUP: reloaded the auth tokens"),
-                    Err(error) => tracing::warn!(
-                        %error,
-                        "SIGHUP: could not reload the auth tokens; the previous ones stay in force"
-                    ),
+                if auth.enabled() {
+                    match auth.reload() {
+                        Ok(tokens) => tracing::info!(tokens, "SIGHUP: reloaded the auth tokens"),
+                        Err(error) => tracing::warn!(
+                            %error,
+                            "SIGHUP: could not reload the auth tokens; the previous ones stay in force"
+                        ),
+                    }
+                }
+                if let Some(tls) = &tls {
+                    match tls.reload() {
+                        Ok(()) => tracing::info!("SIGHUP: reloaded the TLS certificate files"),
+                        Err(error) => tracing::warn!(
+                            %error,
+                            "SIGHUP: could not reload the TLS certificate files; the previous ones stay in force"
+                        ),
+                    }
                 }
             }
         });

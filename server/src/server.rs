@@ -1,7 +1,8 @@
 //! The gRPC server: the catalog service (behind optional bearer auth), `grpc.health.v1` driven by
-//! provider probes, reflection v1 and v1alpha, tower limits, and graceful shutdown.
+//! provider probes, reflection v1 and v1alpha, tower limits, TLS, an optional plaintext
+//! health-only listener, and graceful shutdown.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use docstokg_catalog::{Catalog, proto};
 use tokio::{net::TcpListener, sync::watch};
@@ -16,7 +17,30 @@ use crate::{
     health,
     metering::MeteredRpc,
     service::CatalogRpc,
+    tls::{self, ServerTls},
 };
+
+/// The sockets the server answers on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// Every service: catalog, health, reflection.
+    pub grpc: TcpListener,
+    /// TLS of `grpc`; plaintext when `None`.
+    pub tls: Option<Arc<ServerTls>>,
+    /// A plaintext listener that serves only `grpc.health.v1` (for probes that cannot speak TLS).
+    pub health: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    /// One plaintext listener for everything.
+    fn from(grpc: TcpListener) -> Self {
+        Self {
+            grpc,
+            tls: None,
+            health: None,
+        }
+    }
+}
 
 /// Why the server could not run.
 #[derive(Debug, thiserror::Error)]
@@ -29,13 +53,13 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
 }
 
-/// Serves `catalog` on `listener` until `shutdown` resolves. Then reports NOT_SERVING, stops
+/// Serves `catalog` on `listeners` until `shutdown` resolves. Then reports NOT_SERVING, stops
 /// accepting connections and gives in-flight calls `shutdown_grace_secs` to finish.
 pub async fn serve(
     catalog: Arc<dyn Catalog>,
     config: &ServerConfig,
     auth: BearerAuth,
-    listener: TcpListener,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let (reporter, health_service) = tonic_health::server::health_reporter();
@@ -77,14 +101,35 @@ pub async fn serve(
         health::set_alive(&signal_reporter, ServingStatus::NotServing).await;
     };
 
+    let health_only = listeners.health.map(|listener| {
+        let mut stopped = stop_rx.clone();
+        let health = Server::builder()
+            .add_service(health_service.clone())
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            });
+        tokio::spawn(async move {
+            if let Err(error) = health.await {
+                tracing::warn!(%error, "the health-only listener failed");
+            }
+        })
+    });
+
     let router = Server::builder()
         .trace_fn(|request| tracing::info_span!("catalog.grpc", path = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(catalog_service);
-    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
-    tokio::pin!(server);
+    let mut server: Pin<Box<dyn Future<Output = Result<(), tonic::transport::Error>> + Send>> =
+        match listeners.tls {
+            Some(tls) => Box::pin(
+                router.serve_with_incoming_shutdown(tls::incoming(listeners.grpc, tls), signal),
+            ),
+            None => Box::pin(
+                router.serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), signal),
+            ),
+        };
 
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let mut stopped = stop_rx;
@@ -96,5 +141,8 @@ pub async fn serve(
         }
     };
     watcher.abort();
+    if let Some(health_only) = health_only {
+        health_only.abort();
+    }
     outcome
 }

@@ -309,7 +309,9 @@ pub async fn serve_with_auth(
         let shutdown = async move {
             let _ = stopped.await;
         };
-        if let Err(error) = server::serve(catalog, &server_config, auth, listener, shutdown).await {
+        if let Err(error) =
+            server::serve(catalog, &server_config, auth, listener.into(), shutdown).await
+        {
             eprintln!("test server failed: {error}");
         }
     });

@@ -3,7 +3,7 @@
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
 
-use docstokg_catalog_client::CatalogClient;
+use docstokg_catalog_client::{CatalogClient, ClientOptions};
 use tokio::process::{Child, Command};
 
 /// The workspace's build directory (`target/debug`), found from the running test binary.
@@ -66,7 +66,8 @@ impl PeakMemory {
 /// A `catalog-server serve` child process on loopback.
 pub struct ServerProcess {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    options: ClientOptions,
+    /// `http://127.0.0.1:PORT` (`https://` over TLS).
     pub endpoint: String,
     /// `127.0.0.1:PORT`, as grpcurl wants it.
     pub address: String,
@@ -75,6 +76,15 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts `catalog-server serve` with `env` on a free port in `dir` and waits until it serves.
     pub async fn start(dir: &std::path::Path, env: &[(&str, String)]) -> Self {
+        Self::start_with(dir, env, ClientOptions::default()).await
+    }
+
+    /// Like [`ServerProcess::start`], for a server that clients reach with `options` (TLS).
+    pub async fn start_with(
+        dir: &std::path::Path,
+        env: &[(&str, String)],
+        options: ClientOptions,
+    ) -> Self {
         let address = format!("127.0.0.1:{}", free_port());
         let mut command = Command::new(workspace_binary("catalog-server"));
         command
@@ -90,9 +100,15 @@ impl ServerProcess {
             command.env(name, value);
         }
         let child = command.spawn().expect("catalog-server starts");
+        let scheme = if options.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         let mut server = Self {
             child,
-            endpoint: format!("http://{address}"),
+            options,
+            endpoint: format!("{scheme}://{address}"),
             address,
         };
         server.wait_until_serving().await;
@@ -101,7 +117,7 @@ impl ServerProcess {
 
     /// A client of this server.
     pub async fn client(&self) -> CatalogClient {
-        CatalogClient::connect(self.endpoint.clone())
+        CatalogClient::connect_with(self.endpoint.clone(), self.options.clone())
             .await
             .expect("connect")
     }
@@ -111,7 +127,8 @@ impl ServerProcess {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("catalog-server exited during start-up with {status}");
             }
-            if let Ok(client) = CatalogClient::connect(self.endpoint.clone()).await
+            if let Ok(client) =
+                CatalogClient::connect_with(self.endpoint.clone(), self.options.clone()).await
                 && client.health_check("").await.unwrap_or(false)
             {
                 return;

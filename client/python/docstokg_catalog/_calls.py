@@ -53,12 +53,22 @@ def open_channel(
     *,
     tls: bool,
     root_certificates: bytes | None,
+    private_key: bytes | None = None,
+    certificate_chain: bytes | None = None,
     options: Iterable[tuple[str, Any]],
 ) -> Any:
-    """A channel to ``target`` from ``api``, ``grpc`` or ``grpc.aio`` (same channel functions)."""
+    """A channel to ``target`` from ``api``, ``grpc`` or ``grpc.aio`` (same channel functions).
+
+    With ``tls``, the server must present a certificate signed by ``root_certificates`` (PEM; the
+    system roots when ``None``); ``private_key`` and ``certificate_chain`` (PEM) are the client's
+    certificate, for a server that wants mutual TLS."""
     channel_options = [("grpc.max_receive_message_length", MAX_RECEIVE_BYTES), *options]
+    if (private_key is None) != (certificate_chain is None):
+        raise ValueError("give both private_key and certificate_chain, or neither")
     if tls:
-        credentials = grpc.ssl_channel_credentials(root_certificates)
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates, private_key, certificate_chain
+        )
         return api.secure_channel(target, credentials, channel_options)
     return api.insecure_channel(target, channel_options)
 

@@ -79,13 +79,21 @@ class AsyncCatalogClient:
         *,
         tls: bool = False,
         root_certificates: bytes | None = None,
+        private_key: bytes | None = None,
+        certificate_chain: bytes | None = None,
         timeout: float | None = 30.0,
         stream_timeout: float | None = None,
         options: Iterable[tuple[str, Any]] = (),
     ) -> None:
         """Opens a channel to ``target`` (connecting lazily, on the first call)."""
         self._channel: grpc.aio.Channel = open_channel(
-            grpc.aio, target, tls=tls, root_certificates=root_certificates, options=options
+            grpc.aio,
+            target,
+            tls=tls,
+            root_certificates=root_certificates,
+            private_key=private_key,
+            certificate_chain=certificate_chain,
+            options=options,
         )
         self._stubs = Stubs(self._channel)
         self._metadata = auth_metadata(token)

@@ -63,7 +63,8 @@ class CatalogClient:
     """A connection to a catalog server, usable as a context manager.
 
     ``target`` is ``host:port``. With ``token`` every call sends ``authorization: Bearer <token>``.
-    ``tls`` switches to TLS, trusting ``root_certificates`` (PEM) or the system roots. ``timeout``
+    ``tls`` switches to TLS, trusting ``root_certificates`` (PEM) or the system roots; for mutual
+    TLS, ``private_key`` and ``certificate_chain`` (PEM) are the client's certificate. ``timeout``
     bounds each unary call in seconds; streams and uploads have no deadline unless
     ``stream_timeout`` sets one. Failed calls raise :class:`~docstokg_catalog.CatalogError`.
     """
@@ -75,13 +76,21 @@ class CatalogClient:
         *,
         tls: bool = False,
         root_certificates: bytes | None = None,
+        private_key: bytes | None = None,
+        certificate_chain: bytes | None = None,
         timeout: float | None = 30.0,
         stream_timeout: float | None = None,
         options: Iterable[tuple[str, Any]] = (),
     ) -> None:
         """Opens a channel to ``target`` (connecting lazily, on the first call)."""
         self._channel: grpc.Channel = open_channel(
-            grpc, target, tls=tls, root_certificates=root_certificates, options=options
+            grpc,
+            target,
+            tls=tls,
+            root_certificates=root_certificates,
+            private_key=private_key,
+            certificate_chain=certificate_chain,
+            options=options,
         )
         self._stubs = Stubs(self._channel)
         self._metadata = auth_metadata(token)

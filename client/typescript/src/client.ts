@@ -53,6 +53,9 @@ export interface CatalogClientOptions {
   /** Use TLS, trusting `rootCertificates` (PEM) or the system roots. */
   tls?: boolean;
   rootCertificates?: Buffer;
+  /** The client's certificate chain and key (PEM), for a server that wants mutual TLS. */
+  certChain?: Buffer;
+  privateKey?: Buffer;
   /** Deadline of each unary call in milliseconds (default 30 s). */
   timeoutMs?: number;
   /** Deadline of streams and uploads in milliseconds (default: none). */
@@ -90,8 +93,11 @@ export class CatalogClient {
   readonly #streamTimeoutMs: number | undefined;
 
   constructor(target: string, options: CatalogClientOptions = {}) {
+    if ((options.certChain === undefined) !== (options.privateKey === undefined)) {
+      throw new Error("give both certChain and privateKey, or neither");
+    }
     const channelCredentials = options.tls
-      ? credentials.createSsl(options.rootCertificates)
+      ? credentials.createSsl(options.rootCertificates, options.privateKey, options.certChain)
       : credentials.createInsecure();
     this.#stub = new pb.CatalogServiceClient(target, channelCredentials, {
       "grpc.max_receive_message_length": MAX_RECEIVE_BYTES,

@@ -25,7 +25,7 @@ pub mod settings;
 pub use load::{Source, load};
 pub use model::{
     BlobConfig, Config, ConfigError, LogFormat, MetadataConfig, ProviderConfig, S3Config,
-    ServerConfig,
+    ServerConfig, TlsConfig,
 };
 pub use preset::ProviderName;
 pub use redact::redact;

@@ -122,6 +122,10 @@ pub struct ServerConfig {
     pub metrics_listen: Option<SocketAddr>,
     /// Bearer token file; auth is on when set.
     pub auth_token_file: Option<PathBuf>,
+    /// TLS of the gRPC listener; plaintext when `None`.
+    pub tls: Option<TlsConfig>,
+    /// A plaintext listener serving only `grpc.health.v1`; `None` turns it off.
+    pub health_listen: Option<SocketAddr>,
     /// Largest upload.
     pub max_upload_bytes: u64,
     /// Largest gRPC message (at least 1).
@@ -140,6 +144,18 @@ pub struct ServerConfig {
     pub shutdown_grace_secs: u64,
     /// Whether logs are text lines or JSON objects.
     pub log_format: LogFormat,
+}
+
+/// The certificate files of a TLS listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM private key of the leaf certificate.
+    pub key_file: PathBuf,
+    /// PEM CA certificates that client certificates must chain to; `None`: no client certificate
+    /// is asked for.
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// The effective configuration, and where each value came from.

@@ -10,6 +10,7 @@ use super::{
     load::{Layers, unknown_key},
     model::{
         BlobConfig, Config, ConfigError, MetadataConfig, ProviderConfig, S3Config, ServerConfig,
+        TlsConfig,
     },
     preset::{BlobKind, MetadataKind, ProviderName, section_for},
     settings::{self, Setting},
@@ -247,6 +248,11 @@ fn resolve_server(v: &Values) -> Result<ServerConfig, ConfigError> {
             .map(|_| v.parse("server.metrics_listen"))
             .transpose()?,
         auth_token_file: v.get("server.auth_token_file").map(PathBuf::from),
+        tls: resolve_tls(v)?,
+        health_listen: v
+            .get("server.health_listen")
+            .map(|_| v.parse("server.health_listen"))
+            .transpose()?,
         max_upload_bytes: v.parse("server.max_upload_bytes")?,
         max_message_bytes: v.positive("server.max_message_bytes")?,
         max_batch_size: v.positive("server.max_batch_size")?,
@@ -257,4 +263,31 @@ fn resolve_server(v: &Values) -> Result<ServerConfig, ConfigError> {
         shutdown_grace_secs: v.parse("server.shutdown_grace_secs")?,
         log_format: v.parse("server.log_format")?,
     })
+}
+
+/// TLS is on when both certificate and key are set; a client CA alone, or one file of the pair,
+/// is refused with what to add.
+fn resolve_tls(v: &Values) -> Result<Option<TlsConfig>, ConfigError> {
+    let cert = v.get("server.tls_cert_file").map(PathBuf::from);
+    let key = v.get("server.tls_key_file").map(PathBuf::from);
+    let client_ca = v.get("server.tls_client_ca_file").map(PathBuf::from);
+    match (cert, key) {
+        (Some(cert_file), Some(key_file)) => Ok(Some(TlsConfig {
+            cert_file,
+            key_file,
+            client_ca_file: client_ca,
+        })),
+        (None, None) if client_ca.is_none() => Ok(None),
+        (None, None) => Err(ConfigError(format!(
+            "{} asks for client certificates, which needs TLS: set {} and {} too",
+            describe(find("server.tls_client_ca_file")?),
+            describe(find("server.tls_cert_file")?),
+            describe(find("server.tls_key_file")?)
+        ))),
+        _ => Err(ConfigError(format!(
+            "set both or neither of {} and {}",
+            describe(find("server.tls_cert_file")?),
+            describe(find("server.tls_key_file")?)
+        ))),
+    }
 }

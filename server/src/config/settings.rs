@@ -212,6 +212,30 @@ pub const SETTINGS: &[Setting] = &[
         "File of bearer tokens, one per line, read-write unless written `read-only TOKEN`; when set, catalog calls must send `authorization: Bearer <token>`. SIGHUP reloads it.",
     ),
     setting(
+        "server.tls_cert_file",
+        &["DOCSTOKG_TLS_CERT_FILE"],
+        None,
+        "PEM certificate chain of the gRPC listener; set with server.tls_key_file to serve TLS only. Reloaded when the file changes (checked every 10 s) or on SIGHUP.",
+    ),
+    setting(
+        "server.tls_key_file",
+        &["DOCSTOKG_TLS_KEY_FILE"],
+        None,
+        "PEM private key (PKCS#8, PKCS#1 or SEC1) of server.tls_cert_file.",
+    ),
+    setting(
+        "server.tls_client_ca_file",
+        &["DOCSTOKG_TLS_CLIENT_CA_FILE"],
+        None,
+        "PEM CA certificates; when set, the listener asks for a client certificate and refuses a client without one signed by them (mutual TLS). Needs server.tls_cert_file.",
+    ),
+    setting(
+        "server.health_listen",
+        &["DOCSTOKG_HEALTH_LISTEN"],
+        None,
+        "Address of a plaintext listener that serves only grpc.health.v1, for Kubernetes probes when the main listener speaks TLS (e.g. `0.0.0.0:50052`); unset: none.",
+    ),
+    setting(
         "server.max_upload_bytes",
         &["DOCSTOKG_MAX_UPLOAD_BYTES"],
         Some("17179869184"),

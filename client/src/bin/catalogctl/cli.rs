@@ -13,7 +13,7 @@ pub use crate::import::ImportArgs;
 #[derive(Debug, Parser)]
 #[command(name = "catalogctl", version, about)]
 pub struct Cli {
-    /// Server address: http://host:port or host:port.
+    /// Server address: http://host:port, https://host:port or host:port (https with --tls-ca-file).
     #[arg(
         long,
         global = true,
@@ -24,6 +24,35 @@ pub struct Cli {
     /// File holding the bearer token sent with every catalog call.
     #[arg(long, global = true, env = "DOCSTOKG_AUTH_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+    /// PEM CA certificates that signed the server's certificate: connect over TLS.
+    #[arg(long, global = true, env = "CATALOG_TLS_CA_FILE", value_name = "PEM")]
+    pub tls_ca_file: Option<PathBuf>,
+    /// PEM client certificate, for a server that wants mutual TLS (with --tls-key-file).
+    #[arg(
+        long,
+        global = true,
+        env = "CATALOG_TLS_CERT_FILE",
+        value_name = "PEM",
+        requires = "tls_ca_file"
+    )]
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of --tls-cert-file.
+    #[arg(
+        long,
+        global = true,
+        env = "CATALOG_TLS_KEY_FILE",
+        value_name = "PEM",
+        requires = "tls_cert_file"
+    )]
+    pub tls_key_file: Option<PathBuf>,
+    /// Name the server's certificate must carry, when it differs from the endpoint's host.
+    #[arg(
+        long,
+        global = true,
+        env = "CATALOG_TLS_DOMAIN",
+        requires = "tls_ca_file"
+    )]
+    pub tls_domain: Option<String>,
     /// Deadline of each unary call, in seconds (streams are not bounded).
     #[arg(long, global = true, value_name = "SECONDS")]
     pub timeout: Option<f64>,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use docstokg_catalog::{Catalog, DuplicateQuery, NewDocument};
-use docstokg_catalog_client::{CatalogClient, ClientOptions};
+use docstokg_catalog_client::{CatalogClient, ClientOptions, ClientTls};
 use futures::StreamExt;
 
 use crate::cli::{Cli, Command, RegisterArgs};
@@ -95,9 +95,25 @@ async fn connect(cli: &Cli) -> CliResult<CatalogClient> {
             })
         })
         .transpose()?;
+    let tls = match &cli.tls_ca_file {
+        Some(ca) => {
+            let tls = ClientTls::from_files(
+                ca,
+                cli.tls_cert_file.as_deref(),
+                cli.tls_key_file.as_deref(),
+            )
+            .map_err(|error| CliError::usage(error.message))?;
+            Some(match &cli.tls_domain {
+                Some(domain) => tls.with_domain(domain),
+                None => tls,
+            })
+        }
+        None => None,
+    };
     let options = ClientOptions {
         token,
         request_timeout,
+        tls,
         ..ClientOptions::default()
     };
     Ok(CatalogClient::connect_with(cli.endpoint.as_str(), options).await?)
