@@ -9,7 +9,9 @@ use docstokg_catalog::{Catalog, ContentHeader, ContentRequest, ContentSelector, 
 use docstokg_catalog_tests::{
     data::{chunked, pseudo_random_bytes, sha256_of},
     postgres::fresh_database,
+    load::{Ack, Load, health_becomes, lost_acknowledged},
     process::ServerProcess,
+    reliability::Observation,
     s3::{BucketView, GarageServer, S3Settings, fresh_prefix},
 };
 use futures::TryStreamExt;
@@ -195,10 +197,11 @@ async fn test_stats_include_bucket_and_region() {
     assert!(server.terminate().await);
 }
 
-/// The store stops: the server keeps running, reports NOT_SERVING and answers UNAVAILABLE; the
-/// store returns: the same process serves uploads again.
+/// The store stops under 64-way concurrent uploads: the server keeps running, reports
+/// NOT_SERVING and answers UNAVAILABLE; the store returns: the same process serves the same load
+/// again, and every acknowledged upload is there and verifies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_s3_outage_flips_health_and_recovers_without_restart() {
+async fn test_s3_outage_under_load_flips_health_recovers_and_loses_nothing() {
     let Some(garage) = GarageServer::start("S3 outage") else {
         return;
     };
@@ -207,46 +210,65 @@ async fn test_s3_outage_flips_health_and_recovers_without_restart() {
         return;
     };
     let client = server.client().await;
-    client
-        .put_content(header("before"), chunked(b"before the outage".to_vec(), 8))
-        .await
-        .expect("upload");
+    let load = {
+        let client = client.clone();
+        Load::start(64, move |worker, n| {
+            let client = client.clone();
+            async move {
+                let artifact_id = format!("w{worker}-{n}");
+                let bytes = pseudo_random_bytes(4096 + worker, (worker as u64) << 32 | n);
+                let sha256 = sha256_of(&bytes);
+                let size = bytes.len() as u64;
+                let outcome = client
+                    .put_content(header(&artifact_id), chunked(bytes, 1024))
+                    .await?;
+                Ok(Ack {
+                    record_id: outcome.registration.record.id,
+                    artifact_id,
+                    sha256: Some(sha256),
+                    bytes: size,
+                })
+            }
+        })
+    };
+    load.wait_for_acks(200, Duration::from_secs(60), "uploads before the outage")
+        .await;
 
     garage.stop();
-    let mut not_serving = false;
-    for _ in 0..60 {
-        if !client
-            .health_check("")
-            .await
-            .expect("health answers during the outage")
-        {
-            not_serving = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert!(not_serving, "health never flipped to NOT_SERVING");
-    let error = client
-        .put_content(header("during"), chunked(b"during".to_vec(), 8))
-        .await
-        .expect_err("store down");
-    assert_eq!(error.kind, ErrorKind::Unavailable, "{error}");
+    load.wait_for_failures(64, Duration::from_secs(60), "errors once the store is down")
+        .await;
+    assert!(
+        health_becomes(&client, false, Duration::from_secs(15)).await,
+        "health never flipped to NOT_SERVING"
+    );
     assert!(server.is_running(), "the server must survive the outage");
 
     garage.restart();
-    let mut serving = false;
-    for _ in 0..120 {
-        if client.health_check("").await.unwrap_or(false) {
-            serving = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert!(serving, "health never returned to SERVING");
-    let after = client
-        .put_content(header("after"), chunked(b"after the outage".to_vec(), 8))
-        .await
-        .expect("uploads again");
-    assert!(after.registration.created);
+    assert!(
+        health_becomes(&client, true, Duration::from_secs(30)).await,
+        "health never returned to SERVING"
+    );
+    load.wait_for_acks(200, Duration::from_secs(60), "uploads after the outage")
+        .await;
+    let tally = load.stop().await;
+    assert!(
+        tally.only_errors_of(&[ErrorKind::Unavailable]),
+        "errors during the outage: {:?}",
+        tally.errors
+    );
+    let (lost, lost_bytes) = lost_acknowledged(&client, &tally.acknowledged).await;
+    assert_eq!(lost, 0, "acknowledged uploads lost or corrupted across the outage");
     assert!(server.terminate().await);
+    Observation::new(
+        "S3 store (Garage) stopped and started under 64-way upload load",
+        "cloud",
+        1,
+    )
+    .answered(format!(
+        "UNAVAILABLE ({} calls) and health NOT_SERVING while down; SERVING and uploading again without a restart",
+        tally.error_count()
+    ))
+    .acknowledged(tally.acknowledged.len() as u64)
+    .lost(lost, lost_bytes)
+    .record();
 }

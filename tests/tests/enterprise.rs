@@ -2,16 +2,17 @@
 //! servers on one database, bounded memory on long streams, no leaked connections, and riding out
 //! a database outage.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use docstokg_catalog::{Catalog, DuplicateQuery, ErrorKind};
 use docstokg_catalog_tests::{
     data::doc,
+    load::{Ack, Load, health_becomes, lost_acknowledged},
     postgres::{PgCluster, fresh_database},
     process::ServerProcess,
+    reliability::Observation,
 };
 use futures::{StreamExt, TryStreamExt, future::join_all};
-use tokio::sync::Mutex;
 
 fn enterprise_env(
     url: &str,
@@ -178,86 +179,54 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
     assert!(server.terminate().await);
 }
 
-/// PostgreSQL stops mid-load: the server keeps running, reports NOT_SERVING and answers
-/// UNAVAILABLE; PostgreSQL returns: SERVING again, registrations succeed, nothing acknowledged lost.
+/// PostgreSQL stops under 64-way concurrent registration: the server keeps running, reports
+/// NOT_SERVING and answers UNAVAILABLE; PostgreSQL returns: SERVING again and the same load goes
+/// on without a restart; every acknowledged record is there, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn test_postgres_outage_flips_health_and_recovers_without_restart() {
+async fn test_postgres_outage_under_load_flips_health_recovers_and_loses_nothing() {
     let Some(cluster) = PgCluster::start("PostgreSQL outage") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let mut server = ServerProcess::start(
         dir.path(),
-        &enterprise_env(&cluster.url(), dir.path(), 2, 2),
+        &enterprise_env(&cluster.url(), dir.path(), 4, 4),
     )
     .await;
     let client = server.client().await;
-
-    let acknowledged: Arc<Mutex<HashMap<String, i64>>> = Arc::default();
-    let writer = {
+    let load = {
         let client = client.clone();
-        let acknowledged = acknowledged.clone();
-        tokio::spawn(async move {
-            let mut errors = Vec::new();
-            for n in 0..100_000 {
-                let artifact = format!("a{n}");
-                match client
-                    .register_or_get(doc(&artifact, "https://x", "r"))
-                    .await
-                {
-                    Ok(outcome) => {
-                        acknowledged
-                            .lock()
-                            .await
-                            .insert(artifact, outcome.record.id);
-                    }
-                    Err(error) => {
-                        errors.push(error.kind);
-                        if errors.len() >= 3 {
-                            return errors;
-                        }
-                    }
-                }
+        Load::start(64, move |worker, n| {
+            let client = client.clone();
+            async move {
+                let artifact_id = format!("w{worker}-{n}");
+                let outcome = client
+                    .register_or_get(doc(&artifact_id, "https://x", "r"))
+                    .await?;
+                Ok(Ack {
+                    record_id: outcome.record.id,
+                    artifact_id,
+                    sha256: None,
+                    bytes: 0,
+                })
             }
-            errors
         })
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while acknowledged.lock().await.len() < 100 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "registrations stalled before the test could begin"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    cluster.stop_server();
-    let errors = tokio::time::timeout(Duration::from_secs(60), writer)
-        .await
-        .expect("writer notices")
-        .expect("writer");
-    assert!(
-        errors.iter().all(|kind| *kind == ErrorKind::Unavailable),
-        "errors during the outage: {errors:?}"
-    );
+    load.wait_for_acks(500, Duration::from_secs(60), "registrations before the outage")
+        .await;
 
-    let mut not_serving = false;
-    for _ in 0..50 {
-        if !client
-            .health_check("")
-            .await
-            .expect("health answers during the outage")
-        {
-            not_serving = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(not_serving, "health never flipped to NOT_SERVING");
+    cluster.stop_server();
+    load.wait_for_failures(64, Duration::from_secs(60), "errors once PostgreSQL is down")
+        .await;
+    assert!(
+        health_becomes(&client, false, Duration::from_secs(10)).await,
+        "health never flipped to NOT_SERVING"
+    );
     assert!(
         !client
-            .health_check("docstokg.catalog.v1.CatalogService")
+            .health_check(docstokg_catalog::SERVICE_NAME)
             .await
-            .expect("health")
+            .expect("health answers during the outage")
     );
     assert_eq!(
         client.stats().await.expect_err("database down").kind,
@@ -266,29 +235,35 @@ async fn test_postgres_outage_flips_health_and_recovers_without_restart() {
     assert!(server.is_running(), "the server must survive the outage");
 
     cluster.start_server();
-    let mut serving = false;
-    for _ in 0..100 {
-        if client.health_check("").await.unwrap_or(false) {
-            serving = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    assert!(serving, "health never returned to SERVING");
-    let after = client
-        .register_or_get(doc("after-outage", "https://x", "r"))
-        .await
-        .expect("registers again");
-    assert!(after.created);
-    for (artifact, id) in acknowledged.lock().await.iter() {
-        assert_eq!(
-            &client
-                .get_record(*id)
-                .await
-                .expect("acknowledged record kept")
-                .artifact_id,
-            artifact
-        );
-    }
+    assert!(
+        health_becomes(&client, true, Duration::from_secs(20)).await,
+        "health never returned to SERVING"
+    );
+    load.wait_for_acks(500, Duration::from_secs(60), "registrations after the outage")
+        .await;
+    let tally = load.stop().await;
+    assert!(
+        tally.only_errors_of(&[ErrorKind::Unavailable]),
+        "errors during the outage: {:?}",
+        tally.errors
+    );
+    let (lost, _) = lost_acknowledged(&client, &tally.acknowledged).await;
+    let mut ids: Vec<i64> = tally.acknowledged.iter().map(|ack| ack.record_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), tally.acknowledged.len(), "one id per key");
+    assert_eq!(lost, 0, "acknowledged records lost across the outage");
     assert!(server.terminate().await);
+    Observation::new(
+        "PostgreSQL stopped and started under 64-way registration load",
+        "enterprise",
+        1,
+    )
+    .answered(format!(
+        "UNAVAILABLE ({} calls) and health NOT_SERVING while down; SERVING and registering again without a restart",
+        tally.error_count()
+    ))
+    .acknowledged(tally.acknowledged.len() as u64)
+    .lost(lost, 0)
+    .record();
 }
