@@ -9,17 +9,16 @@
 //!   server streams, or the client's own `grpc-timeout` when that is earlier; uploads are exempt
 //!   from the server's default, since a PutContent call lasts as long as its bytes take to
 //!   arrive. Past it the call ends with DEADLINE_EXCEEDED, and a stream's body is dropped, which
-//!   stops the database or storage work feeding it.
+//!   stops the database or storage work feeding it, also when the client has stopped reading.
 //!
 //! Health and reflection stay outside these limits, so probes keep answering when the catalog is
 //! saturated.
 
 use std::{
     convert::Infallible,
-    future::Future,
     pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
+    sync::{Arc, Mutex},
+    task::{Context, Poll, Waker},
     time::Duration,
 };
 
@@ -27,7 +26,7 @@ use futures::future::BoxFuture;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore},
-    time::{Instant, Sleep},
+    time::Instant,
 };
 use tonic::{Status, body::Body, codegen::http, server::NamedService};
 use tower::Service;
@@ -112,10 +111,65 @@ fn expired(limit: Duration) -> Status {
 
 /// An answer's body under its call's limits: it holds the call's slot until it ends or is
 /// dropped, and ends with DEADLINE_EXCEEDED trailers once the deadline passes.
+///
+/// The deadline is kept by a task of its own, not by polling the body: a client that stops
+/// reading fills its HTTP/2 window, after which hyper no longer polls the body at all. At the
+/// deadline that task drops the inner body (which stops the database or storage work feeding it)
+/// and the slot; the trailers go out whenever the client reads again.
 struct LimitedBody {
+    held: Arc<Mutex<Held>>,
+    reaper: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// What a [`LimitedBody`] shares with its deadline task.
+struct Held {
     inner: Option<Body>,
     slot: Option<OwnedSemaphorePermit>,
-    deadline: Option<(Pin<Box<Sleep>>, Duration)>,
+    /// Set by the deadline task: the trailers still to send.
+    expired: Option<Status>,
+    /// The task polling the body, woken when the deadline passes.
+    waker: Option<Waker>,
+}
+
+impl Held {
+    fn release(&mut self) {
+        self.inner = None;
+        self.slot = None;
+    }
+}
+
+impl LimitedBody {
+    fn new(inner: Body, slot: OwnedSemaphorePermit, deadline: Option<(Instant, Duration)>) -> Self {
+        let held = Arc::new(Mutex::new(Held {
+            inner: Some(inner),
+            slot: Some(slot),
+            expired: None,
+            waker: None,
+        }));
+        let reaper = deadline.map(|(at, limit)| {
+            let held = held.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(at).await;
+                let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
+                if held.inner.is_some() {
+                    held.release();
+                    held.expired = Some(expired(limit));
+                    if let Some(waker) = held.waker.take() {
+                        waker.wake();
+                    }
+                }
+            })
+        });
+        Self { held, reaper }
+    }
+}
+
+impl Drop for LimitedBody {
+    fn drop(&mut self) {
+        if let Some(reaper) = self.reaper.take() {
+            reaper.abort();
+        }
+    }
 }
 
 impl HttpBody for LimitedBody {
@@ -123,42 +177,41 @@ impl HttpBody for LimitedBody {
     type Error = Status;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let Some(inner) = self.inner.as_mut() else {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(status) = held.expired.take() {
+            let mut trailers = http::HeaderMap::new();
+            if status.add_header(&mut trailers).is_err() {
+                trailers.insert("grpc-status", http::HeaderValue::from_static("4"));
+            }
+            return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+        }
+        let Some(inner) = held.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        if let Poll::Ready(frame) = Pin::new(inner).poll_frame(cx) {
-            if frame.is_none() {
-                self.inner = None;
-                self.slot = None;
+        match Pin::new(inner).poll_frame(cx) {
+            Poll::Ready(None) => {
+                held.release();
+                Poll::Ready(None)
             }
-            return Poll::Ready(frame);
+            Poll::Ready(frame) => Poll::Ready(frame),
+            Poll::Pending => {
+                held.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
         }
-        let Some((sleep, limit)) = self.deadline.as_mut() else {
-            return Poll::Pending;
-        };
-        if sleep.as_mut().poll(cx).is_pending() {
-            return Poll::Pending;
-        }
-        let status = expired(*limit);
-        // Dropping the body stops the stream feeding it; the slot goes with it.
-        self.inner = None;
-        self.slot = None;
-        let mut trailers = http::HeaderMap::new();
-        if status.add_header(&mut trailers).is_err() {
-            trailers.insert("grpc-status", http::HeaderValue::from_static("4"));
-        }
-        Poll::Ready(Some(Ok(Frame::trailers(trailers))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.as_ref().is_none_or(HttpBody::is_end_stream)
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.expired.is_none() && held.inner.as_ref().is_none_or(HttpBody::is_end_stream)
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.inner
             .as_ref()
             .map(HttpBody::size_hint)
             .unwrap_or_default()
@@ -191,6 +244,8 @@ where
         let method = request.uri().path().rsplit('/').next().unwrap_or_default();
         let limit = self.deadline_of(method, client_timeout(request.headers()));
         let deadline = limit.map(|limit| (Instant::now() + limit, limit));
+        // A unary answer is one message, sent at once; only a stream's body needs a deadline.
+        let body_deadline = deadline.filter(|_| STREAMING_METHODS.contains(&method));
         let answer = self.inner.call(request);
         Box::pin(async move {
             let response = match deadline {
@@ -200,14 +255,7 @@ where
                 },
                 None => answer.await?,
             };
-            Ok(response.map(|inner| {
-                Body::new(LimitedBody {
-                    inner: Some(inner),
-                    slot: Some(slot),
-                    deadline: deadline
-                        .map(|(at, limit)| (Box::pin(tokio::time::sleep_until(at)), limit)),
-                })
-            }))
+            Ok(response.map(|inner| Body::new(LimitedBody::new(inner, slot, body_deadline))))
         })
     }
 }

@@ -81,10 +81,12 @@ pub async fn serve(
         .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1alpha()?;
-    let catalog_service =
-        proto::catalog_service_server::CatalogServiceServer::new(CatalogRpc::new(catalog))
-            .max_decoding_message_size(config.max_message_bytes)
-            .max_encoding_message_size(config.max_message_bytes);
+    let catalog_service = proto::catalog_service_server::CatalogServiceServer::new(
+        CatalogRpc::new(catalog)
+            .with_upload_idle_timeout(Duration::from_secs(config.upload_idle_timeout_secs)),
+    )
+    .max_decoding_message_size(config.max_message_bytes)
+    .max_encoding_message_size(config.max_message_bytes);
     let deadlines = Deadlines {
         unary: Duration::from_secs(config.request_timeout_secs),
         stream: Duration::from_secs(config.stream_timeout_secs),

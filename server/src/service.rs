@@ -6,7 +6,7 @@
 //! encodes the answer, returning the domain `Result`. Domain errors become a `tonic::Status`, and
 //! are logged (inside the call's span), in [`to_status`] only.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use docstokg_catalog::{
     Catalog, CatalogError, ContentHeader, ContentRequest, DuplicateQuery, ErrorKind, NewDocument,
@@ -29,15 +29,28 @@ pub const STREAMING_METHODS: [&str; 4] =
 type RpcResult<T> = std::result::Result<Response<T>, Status>;
 type RpcStream<T> = BoxStream<'static, std::result::Result<T, Status>>;
 
+/// How long an upload may go without a message before it is abandoned, unless configured.
+pub const DEFAULT_UPLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The gRPC face of a catalog.
 pub struct CatalogRpc {
     catalog: Arc<dyn Catalog>,
+    upload_idle_timeout: Duration,
 }
 
 impl CatalogRpc {
     /// Serves `catalog`.
     pub fn new(catalog: Arc<dyn Catalog>) -> Self {
-        Self { catalog }
+        Self {
+            catalog,
+            upload_idle_timeout: DEFAULT_UPLOAD_IDLE_TIMEOUT,
+        }
+    }
+
+    /// The same service, abandoning an upload that sends no message for `idle`.
+    pub fn with_upload_idle_timeout(mut self, idle: Duration) -> Self {
+        self.upload_idle_timeout = idle;
+        self
     }
 }
 
@@ -80,20 +93,15 @@ fn messages(records: Vec<docstokg_catalog::DocumentRecord>) -> Vec<proto::Docume
 /// Splits an upload into its header and a stream of chunks. A missing or repeated header is
 /// INVALID_ARGUMENT. The chunks end cleanly only at the `finish` message: tonic reports a
 /// client's cancellation as a clean end of the request stream, so an end without `finish` is an
-/// interrupted upload and fails the stream, and nothing is stored.
+/// interrupted upload and fails the stream, and nothing is stored. A client that sends nothing
+/// for `idle` (not even the header) has abandoned the upload: DEADLINE_EXCEEDED, nothing stored,
+/// its temporary file removed.
 async fn split_upload(
     mut messages: Streaming<proto::PutContentRequest>,
+    idle: Duration,
 ) -> Result<(ContentHeader, docstokg_catalog::ByteStream)> {
-    let interrupted = |status: Status| {
-        CatalogError::new(
-            ErrorKind::Cancelled,
-            format!("the upload was interrupted: {}", status.message()),
-        )
-    };
-    let header = match messages
-        .message()
-        .await
-        .map_err(interrupted)?
+    let header = match next_upload_message(&mut messages, idle)
+        .await?
         .map(UploadPart::try_from)
     {
         Some(Ok(UploadPart::Header(header))) => header,
@@ -107,7 +115,7 @@ async fn split_upload(
     };
     let chunks = async_stream::try_stream! {
         loop {
-            let message = messages.message().await.map_err(interrupted)?;
+            let message = next_upload_message(&mut messages, idle).await?;
             match message.map(UploadPart::try_from).transpose()? {
                 Some(UploadPart::Chunk(chunk)) => yield chunk,
                 Some(UploadPart::Finish) => break,
@@ -123,6 +131,27 @@ async fn split_upload(
         }
     };
     Ok((header, Box::pin(chunks)))
+}
+
+/// The next message of an upload, within `idle`.
+async fn next_upload_message(
+    messages: &mut Streaming<proto::PutContentRequest>,
+    idle: Duration,
+) -> Result<Option<proto::PutContentRequest>> {
+    match tokio::time::timeout(idle, messages.message()).await {
+        Ok(Ok(message)) => Ok(message),
+        Ok(Err(status)) => Err(CatalogError::new(
+            ErrorKind::Cancelled,
+            format!("the upload was interrupted: {}", status.message()),
+        )),
+        Err(_) => Err(CatalogError::new(
+            ErrorKind::DeadlineExceeded,
+            format!(
+                "no upload message arrived for {idle:?} (server.upload_idle_timeout_secs): the \
+                 upload was abandoned and nothing was stored"
+            ),
+        )),
+    }
 }
 
 impl CatalogRpc {
@@ -231,7 +260,7 @@ impl CatalogRpc {
         &self,
         request: Streaming<proto::PutContentRequest>,
     ) -> Result<proto::PutContentResponse> {
-        let (header, chunks) = split_upload(request).await?;
+        let (header, chunks) = split_upload(request, self.upload_idle_timeout).await?;
         let outcome = self.catalog.put_content(header, chunks).await?;
         let record = &outcome.registration.record;
         Span::current().record("record_id", record.id);

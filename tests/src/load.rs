@@ -124,12 +124,14 @@ impl Load {
 
     /// Waits until `count` more calls than now were acknowledged; panics after `limit`.
     pub async fn wait_for_acks(&self, count: u64, limit: Duration, why: &str) {
-        self.wait_for(|load| load.acknowledged(), count, limit, why).await;
+        self.wait_for(|load| load.acknowledged(), count, limit, why)
+            .await;
     }
 
     /// Waits until `count` more calls than now failed; panics after `limit`.
     pub async fn wait_for_failures(&self, count: u64, limit: Duration, why: &str) {
-        self.wait_for(|load| load.failures(), count, limit, why).await;
+        self.wait_for(|load| load.failures(), count, limit, why)
+            .await;
     }
 
     async fn wait_for(&self, read: impl Fn(&Self) -> u64, count: u64, limit: Duration, why: &str) {

@@ -8,8 +8,8 @@ use bytes::Bytes;
 use docstokg_catalog::{Catalog, ContentHeader, ContentRequest, ContentSelector, ErrorKind};
 use docstokg_catalog_tests::{
     data::{chunked, pseudo_random_bytes, sha256_of},
-    postgres::fresh_database,
     load::{Ack, Load, health_becomes, lost_acknowledged},
+    postgres::fresh_database,
     process::ServerProcess,
     reliability::Observation,
     s3::{BucketView, GarageServer, S3Settings, fresh_prefix},
@@ -257,7 +257,10 @@ async fn test_s3_outage_under_load_flips_health_recovers_and_loses_nothing() {
         tally.errors
     );
     let (lost, lost_bytes) = lost_acknowledged(&client, &tally.acknowledged).await;
-    assert_eq!(lost, 0, "acknowledged uploads lost or corrupted across the outage");
+    assert_eq!(
+        lost, 0,
+        "acknowledged uploads lost or corrupted across the outage"
+    );
     assert!(server.terminate().await);
     Observation::new(
         "S3 store (Garage) stopped and started under 64-way upload load",

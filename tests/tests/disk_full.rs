@@ -10,6 +10,7 @@ use docstokg_catalog::{
 use docstokg_catalog_tests::{
     data::{chunked, pseudo_random_bytes},
     harness::open_provider,
+    reliability::Observation,
     services::skip,
 };
 use futures::TryStreamExt;
@@ -121,6 +122,10 @@ async fn test_a_full_blob_disk_refuses_the_upload_cleanly_and_reads_go_on() {
     let bytes: Vec<_> = download.body.try_collect().await.expect("bytes");
     assert_eq!(bytes.concat(), small);
     provider.close().await;
+    Observation::new("blob store disk full (1 MiB tmpfs)", "development", 1)
+        .answered("RESOURCE_EXHAUSTED, no half-written file, no record; reads go on")
+        .acknowledged(1)
+        .record();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,4 +181,8 @@ async fn test_a_full_database_disk_refuses_registrations_cleanly_and_reads_go_on
         .expect("reads keep working");
     assert_eq!(again, first.record);
     provider.close().await;
+    Observation::new("SQLite database disk full (2 MiB tmpfs)", "development", 1)
+        .answered("RESOURCE_EXHAUSTED (SQLITE_FULL); the refused batch left no row; reads go on")
+        .acknowledged(total as u64)
+        .record();
 }

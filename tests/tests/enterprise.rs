@@ -179,6 +179,80 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
     assert!(server.terminate().await);
 }
 
+/// Connections of the catalog's database that sit in an open transaction (a duplicates cursor).
+async fn open_transactions(url: &str) -> i64 {
+    let pool = sqlx::PgPool::connect(url).await.expect("connect");
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("pg_stat_activity");
+    pool.close().await;
+    count
+}
+
+/// A client opens FindDuplicates, reads one group and then neither reads nor closes the stream:
+/// its cursor holds a database connection in a transaction until the stream's deadline, and then
+/// not any more: the transaction is gone, the pool's only connection serves the next call, and
+/// the server's memory did not grow with the unread result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_a_stalled_duplicates_stream_gives_its_connection_back_at_the_deadline() {
+    let Some(url) = fresh_database("stalled FindDuplicates").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut env = enterprise_env(&url, dir.path(), 1, 0);
+    env.push(("DOCSTOKG_STREAM_TIMEOUT_SECS", "2".to_owned()));
+    let server = ServerProcess::start(dir.path(), &env).await;
+    fill(&url, 40_000).await;
+    let client = server.client().await;
+    let baseline = server.resident_kib();
+    let query = DuplicateQuery {
+        include_records: true,
+        ..DuplicateQuery::default()
+    };
+    let mut stalled = client.find_duplicates(query).await.expect("stream");
+    stalled.next().await.expect("a group").expect("ok");
+    assert_eq!(
+        open_transactions(&url).await,
+        1,
+        "the cursor holds its connection"
+    );
+
+    let mut released = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if open_transactions(&url).await == 0 {
+            released = true;
+            break;
+        }
+    }
+    assert!(
+        released,
+        "the stalled stream's transaction outlived its deadline"
+    );
+    let stats = client
+        .stats()
+        .await
+        .expect("the pool's one connection is free again");
+    assert_eq!(stats.total_records, 40_000);
+    let growth_mib = server.resident_kib().saturating_sub(baseline) / 1024;
+    assert!(growth_mib < 32, "server memory grew by {growth_mib} MiB");
+    drop(stalled);
+    assert!(server.terminate().await);
+    Observation::new(
+        "client stops reading a FindDuplicates stream and never closes it",
+        "enterprise",
+        1,
+    )
+    .answered(format!(
+        "cursor, transaction, pool connection and slot released at the stream deadline; server RSS +{growth_mib} MiB"
+    ))
+    .record();
+}
+
 /// PostgreSQL stops under 64-way concurrent registration: the server keeps running, reports
 /// NOT_SERVING and answers UNAVAILABLE; PostgreSQL returns: SERVING again and the same load goes
 /// on without a restart; every acknowledged record is there, once.
@@ -212,12 +286,20 @@ async fn test_postgres_outage_under_load_flips_health_recovers_and_loses_nothing
             }
         })
     };
-    load.wait_for_acks(500, Duration::from_secs(60), "registrations before the outage")
-        .await;
+    load.wait_for_acks(
+        500,
+        Duration::from_secs(60),
+        "registrations before the outage",
+    )
+    .await;
 
     cluster.stop_server();
-    load.wait_for_failures(64, Duration::from_secs(60), "errors once PostgreSQL is down")
-        .await;
+    load.wait_for_failures(
+        64,
+        Duration::from_secs(60),
+        "errors once PostgreSQL is down",
+    )
+    .await;
     assert!(
         health_becomes(&client, false, Duration::from_secs(10)).await,
         "health never flipped to NOT_SERVING"
@@ -239,8 +321,12 @@ async fn test_postgres_outage_under_load_flips_health_recovers_and_loses_nothing
         health_becomes(&client, true, Duration::from_secs(20)).await,
         "health never returned to SERVING"
     );
-    load.wait_for_acks(500, Duration::from_secs(60), "registrations after the outage")
-        .await;
+    load.wait_for_acks(
+        500,
+        Duration::from_secs(60),
+        "registrations after the outage",
+    )
+    .await;
     let tally = load.stop().await;
     assert!(
         tally.only_errors_of(&[ErrorKind::Unavailable]),

@@ -8,6 +8,7 @@ use docstokg_catalog::{Catalog, ContentHeader, ErrorKind};
 use docstokg_catalog_tests::{
     data::chunked,
     harness::{config_from, development_env, open_provider, serve_in_background},
+    reliability::Observation,
 };
 use futures::{StreamExt, stream};
 use sqlx::Connection;
@@ -55,6 +56,9 @@ async fn test_calls_beyond_the_concurrency_limit_are_shed_with_resource_exhauste
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "the slot came back once the upload went away");
+    Observation::new("calls beyond server.concurrency_limit", "development", 1)
+        .answered("RESOURCE_EXHAUSTED at once; health still answers")
+        .record();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -90,6 +94,9 @@ async fn test_upload_over_the_size_limit_is_resource_exhausted_and_leaves_nothin
             .is_ok(),
         "within the limit"
     );
+    Observation::new("upload over server.max_upload_bytes", "development", 1)
+        .answered("RESOURCE_EXHAUSTED; no file, no record")
+        .record();
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -216,6 +223,13 @@ async fn test_open_streams_hold_their_slots_until_they_end() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(recovered, "closing the streams frees their slots");
+    Observation::new(
+        "open slow streams filling server.concurrency_limit",
+        "development",
+        2,
+    )
+    .answered("the next call RESOURCE_EXHAUSTED; closing the streams frees their slots")
+    .record();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,4 +256,55 @@ async fn test_a_stream_past_its_deadline_ends_with_deadline_exceeded() {
     let error = ended.expect("the stream must not run past its deadline");
     assert_eq!(error.kind, ErrorKind::DeadlineExceeded, "{error}");
     assert!(served.client.stats().await.is_ok(), "the server carries on");
+    Observation::new("a stream past server.stream_timeout_secs", "development", 1)
+        .answered("DEADLINE_EXCEEDED; the server carries on")
+        .record();
+}
+
+/// A client that opens a stream, reads one message and then neither reads nor closes it: past
+/// the deadline the server has let go of the call's slot and of the store work feeding it, even
+/// though the client's HTTP/2 window is full and the server cannot send it anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_a_client_that_stops_reading_holds_no_slot_past_the_deadline() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let served = served_with_records(dir.path(), 6000, |config| {
+        config.server.concurrency_limit = 1;
+        config.server.stream_timeout_secs = 1;
+    })
+    .await;
+    let mut stalled = served
+        .client
+        .list_records(docstokg_catalog::RecordFilter::default())
+        .await
+        .expect("list");
+    stalled.next().await.expect("a first record").expect("ok");
+    assert_eq!(
+        served
+            .client
+            .stats()
+            .await
+            .expect_err("the slot is held")
+            .kind,
+        ErrorKind::ResourceExhausted
+    );
+    let mut freed = false;
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if served.client.stats().await.is_ok() {
+            freed = true;
+            break;
+        }
+    }
+    assert!(
+        freed,
+        "a stalled stream still holds its slot after its deadline"
+    );
+    drop(stalled);
+    Observation::new(
+        "client stops reading a ListRecords stream and never closes it",
+        "development",
+        1,
+    )
+    .answered("slot and store work released at the stream deadline (DEADLINE_EXCEEDED trailers when it reads again)")
+    .record();
 }

@@ -12,6 +12,7 @@ use docstokg_catalog_tests::{
     certs::{Identity, TestCa},
     data::doc,
     process::{ServerProcess, free_port, workspace_binary},
+    reliability::Observation,
     services,
 };
 
@@ -108,6 +109,13 @@ async fn test_tls_serves_the_catalog_and_refuses_plaintext_and_untrusted_servers
         message.contains("Unavailable") && message.contains("certificate"),
         "{message}"
     );
+    Observation::new(
+        "plaintext client on the TLS port; server certificate from an unknown CA",
+        "all",
+        2,
+    )
+    .answered("UNAVAILABLE naming TLS; UNAVAILABLE: invalid peer certificate (UnknownIssuer)")
+    .record();
 }
 
 #[tokio::test]
@@ -138,6 +146,13 @@ async fn test_mutual_tls_refuses_clients_without_a_certificate_from_the_client_c
         foreign.is_err(),
         "a client certificate from another CA is refused"
     );
+    Observation::new(
+        "mutual TLS: no client certificate; one from another CA",
+        "all",
+        2,
+    )
+    .answered("handshake refused, no call served")
+    .record();
 }
 
 #[tokio::test]
@@ -195,6 +210,9 @@ async fn test_certificates_reload_on_sighup_and_on_change_without_dropping_conne
     call_succeeds(&server, trusting(&third))
         .await
         .expect("an unusable certificate file leaves the previous one in force");
+    Observation::new("certificate rotation (SIGHUP, file change) and an unusable certificate file", "all", 3)
+        .answered("new connections get the new certificate, open ones are kept; a broken file keeps the previous one")
+        .record();
 }
 
 #[tokio::test]

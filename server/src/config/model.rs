@@ -136,6 +136,8 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// Server stream deadline in seconds, until the last message.
     pub stream_timeout_secs: u64,
+    /// Seconds an upload may go without a message (at least 1).
+    pub upload_idle_timeout_secs: u64,
     /// Calls served at once (at least 1).
     pub concurrency_limit: usize,
     /// Seconds between health probes (at least 1).

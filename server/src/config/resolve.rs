@@ -258,6 +258,7 @@ fn resolve_server(v: &Values) -> Result<ServerConfig, ConfigError> {
         max_batch_size: v.positive("server.max_batch_size")?,
         request_timeout_secs: v.positive("server.request_timeout_secs")?,
         stream_timeout_secs: v.positive("server.stream_timeout_secs")?,
+        upload_idle_timeout_secs: v.positive("server.upload_idle_timeout_secs")?,
         concurrency_limit: v.positive("server.concurrency_limit")?,
         health_probe_interval_secs: v.positive("server.health_probe_interval_secs")?,
         shutdown_grace_secs: v.parse("server.shutdown_grace_secs")?,

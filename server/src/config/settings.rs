@@ -266,6 +266,12 @@ pub const SETTINGS: &[Setting] = &[
         "Deadline of a server stream (ListRecords, FindDuplicates, VerifyAll, GetContent) until its last message, in seconds (at least 1); a shorter grpc-timeout from the client wins.",
     ),
     setting(
+        "server.upload_idle_timeout_secs",
+        &["DOCSTOKG_UPLOAD_IDLE_TIMEOUT_SECS"],
+        Some("60"),
+        "Seconds a PutContent upload may go without a message (the header included) before it is abandoned with DEADLINE_EXCEEDED, nothing stored (at least 1).",
+    ),
+    setting(
         "server.concurrency_limit",
         &["DOCSTOKG_CONCURRENCY_LIMIT"],
         Some("256"),
