@@ -100,6 +100,25 @@ fn client_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     })
 }
 
+/// tonic refuses a request message over `server.max_message_bytes` with OUT_OF_RANGE before any
+/// handler runs; gRPC's status code table says RESOURCE_EXHAUSTED, which is what clients retry
+/// differently and what the catalog answers for every other limit. Rewrites that trailers-only
+/// answer in place, keeping tonic's message.
+fn oversized_is_resource_exhausted(headers: &mut http::HeaderMap) {
+    let Some(status) = Status::from_header_map(headers) else {
+        return;
+    };
+    if status.code() == tonic::Code::OutOfRange
+        && status.message().starts_with(OVERSIZED_MESSAGE_PREFIX)
+    {
+        let message = format!("{} (server.max_message_bytes)", status.message());
+        let _ = Status::resource_exhausted(message).add_header(headers);
+    }
+}
+
+/// How tonic's decoder starts the message of a request over the size limit.
+pub const OVERSIZED_MESSAGE_PREFIX: &str = "Error, decoded message length too large";
+
 /// What a call past its deadline answers.
 fn expired(limit: Duration) -> Status {
     Status::deadline_exceeded(format!(
@@ -255,6 +274,8 @@ where
                 },
                 None => answer.await?,
             };
+            let mut response = response;
+            oversized_is_resource_exhausted(response.headers_mut());
             Ok(response.map(|inner| Body::new(LimitedBody::new(inner, slot, body_deadline))))
         })
     }

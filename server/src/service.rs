@@ -140,6 +140,13 @@ async fn next_upload_message(
 ) -> Result<Option<proto::PutContentRequest>> {
     match tokio::time::timeout(idle, messages.message()).await {
         Ok(Ok(message)) => Ok(message),
+        Ok(Err(status)) if status.code() == tonic::Code::OutOfRange => Err(CatalogError::new(
+            ErrorKind::ResourceExhausted,
+            format!(
+                "an upload message is over the limit (server.max_message_bytes); send smaller chunks: {}",
+                status.message()
+            ),
+        )),
         Ok(Err(status)) => Err(CatalogError::new(
             ErrorKind::Cancelled,
             format!("the upload was interrupted: {}", status.message()),
