@@ -85,7 +85,7 @@ impl<S: NamedService> NamedService for CallLimits<S> {
 }
 
 /// The client's `grpc-timeout` (digits and a unit: H, M, S, m, u, n), if it sent a valid one.
-fn client_timeout(headers: &http::HeaderMap) -> Option<Duration> {
+pub fn client_timeout(headers: &http::HeaderMap) -> Option<Duration> {
     let value = headers.get("grpc-timeout")?.to_str().ok()?;
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     let amount: u64 = digits.parse().ok()?;

@@ -33,6 +33,17 @@ use crate::{config::S3Config, health::timed_probe};
 
 mod error;
 pub mod limits;
+
+/// The key of `storage_uri` when it is `s3://BUCKET/KEY` with `KEY` under `prefix` and no
+/// empty, `.` or `..` segment: a purely lexical check, before any I/O. Nothing is decoded, so
+/// `%2e%2e` is a plain segment.
+pub fn key_in_scope<'a>(bucket: &str, prefix: &str, storage_uri: &'a str) -> Option<&'a str> {
+    let (named_bucket, key) = storage_uri.strip_prefix(S3_SCHEME)?.split_once('/')?;
+    let plain = key
+        .split('/')
+        .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
+    (named_bucket == bucket && plain && key.starts_with(prefix)).then_some(key)
+}
 mod multipart;
 
 use error::{from_sdk, status_of};
@@ -104,12 +115,7 @@ impl S3BlobStore {
 
     /// The key of `storage_uri` when it names an object under this store's bucket and prefix.
     fn scoped_key<'a>(&self, storage_uri: &'a str) -> Option<&'a str> {
-        let (bucket, key) = storage_uri.strip_prefix(S3_SCHEME)?.split_once('/')?;
-        let plain = key
-            .split('/')
-            .all(|segment| !segment.is_empty() && segment != "." && segment != "..");
-        (bucket == self.config.bucket && plain && key.starts_with(&self.config.prefix))
-            .then_some(key)
+        key_in_scope(&self.config.bucket, &self.config.prefix, storage_uri)
     }
 
     async fn object_size(&self, key: &str) -> Result<Option<u64>> {
