@@ -330,9 +330,39 @@ async fn test_a_killed_uploads_temporary_file_is_gone_after_restart() {
 /// bytes, and no temporary file survives start-up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_sigkill_under_64_way_registration_and_upload_loses_nothing_acknowledged() {
-    use futures::TryStreamExt;
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = ServerProcess::start(dir.path(), &[]).await;
+    let tmp = dir.path().join("catalog-data/blobs/tmp");
+    sigkill_under_load("development", dir.path(), Vec::new(), &tmp).await;
+}
+
+/// The same on the enterprise provider: PostgreSQL and a local blob root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_sigkill_under_64_way_load_on_the_enterprise_provider_loses_nothing_acknowledged() {
+    let Some(url) = docstokg_catalog_tests::postgres::fresh_database("SIGKILL on enterprise").await
+    else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("blobs");
+    let env = vec![
+        ("DOCSTOKG_CATALOG_PROVIDER", "enterprise".to_owned()),
+        ("DOCSTOKG_POSTGRES_URL", url),
+        ("DOCSTOKG_STORAGE_ROOT", root.display().to_string()),
+    ];
+    sigkill_under_load("enterprise", dir.path(), env, &root.join("tmp")).await;
+}
+
+/// 64 workers register (even) and upload (odd) until the server is SIGKILLed, then a server on
+/// the same configuration must hold every acknowledged record and verify every acknowledged
+/// upload, with no temporary file under `tmp` and no record pointing to missing bytes.
+async fn sigkill_under_load(
+    provider: &'static str,
+    dir: &std::path::Path,
+    env: Vec<(&'static str, String)>,
+    tmp: &std::path::Path,
+) {
+    use futures::TryStreamExt;
+    let server = ServerProcess::start(dir, &env).await;
     // artifact -> (record id, whether it was an upload)
     let acknowledged: Arc<Mutex<HashMap<String, (i64, bool)>>> = Arc::default();
     let mut workers = Vec::new();
@@ -388,10 +418,9 @@ async fn test_sigkill_under_64_way_registration_and_upload_loses_nothing_acknowl
         worker.await.expect("worker task");
     }
     let acknowledged = acknowledged.lock().await.clone();
-    let restarted = ServerProcess::start(dir.path(), &[]).await;
-    let tmp = dir.path().join("catalog-data/blobs/tmp");
+    let restarted = ServerProcess::start(dir, &env).await;
     assert_eq!(
-        std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0),
+        std::fs::read_dir(tmp).map(|d| d.count()).unwrap_or(0),
         0,
         "no temporary file survives start-up"
     );
@@ -441,7 +470,7 @@ async fn test_sigkill_under_64_way_registration_and_upload_loses_nothing_acknowl
     let uploads = acknowledged.values().filter(|(_, up)| *up).count() as u64;
     Observation::new(
         "SIGKILL of the server during 64-way registration and uploads",
-        "development",
+        provider,
         1,
     )
     .answered(format!(
