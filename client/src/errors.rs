@@ -8,8 +8,8 @@ use tonic::{Code, Status, TimeoutExpired};
 /// A status as a catalog error. tonic reports the client-side deadline of
 /// [`ClientOptions::request_timeout`](crate::ClientOptions) as CANCELLED; it becomes
 /// `DeadlineExceeded`, which is what it is. A connection that failed under the call (tonic's
-/// UNKNOWN with the transport's error as its source, never a status the server sent) is
-/// `Unavailable`, with the transport's reason.
+/// UNKNOWN, or INTERNAL for an HTTP/2 protocol error, with the transport's error as its source:
+/// never a status the server sent, which has no source) is `Unavailable`, with the reason.
 pub(crate) fn status_error(status: Status) -> CatalogError {
     if status.code() == Code::Cancelled && caused_by::<TimeoutExpired>(&status) {
         return CatalogError::new(
@@ -17,7 +17,7 @@ pub(crate) fn status_error(status: Status) -> CatalogError {
             "the call did not finish within the request timeout; retry, or raise the timeout",
         );
     }
-    if status.code() == Code::Unknown && status.source().is_some() {
+    if matches!(status.code(), Code::Unknown | Code::Internal) && status.source().is_some() {
         return CatalogError::unavailable(format!(
             "the connection to the catalog failed: {}; check that the server runs there, and \
              whether it speaks TLS (connect with https:// and its CA) or plaintext",
