@@ -2,6 +2,7 @@
 //! `provider/` -> here). One trait, one file per database (`sqlite.rs`, `postgres.rs`), the SQL
 //! they share in `shared_sql.rs`.
 
+mod coalescer;
 mod instrumented;
 mod paging;
 pub mod postgres;

@@ -1,8 +1,11 @@
 //! The PostgreSQL metadata store of the enterprise and cloud providers: a pool shared by any
 //! number of server processes, uniqueness decided by the database, streams that hold no
-//! connection longer than the client keeps reading.
+//! connection longer than the client keeps reading. Concurrent single registrations are
+//! coalesced: while one statement is in the database, the registrations that arrive meanwhile
+//! gather and go in the next `UNNEST` upsert together, so the database commits many rows per
+//! transaction; its unique constraint still decides, whatever number of servers share it.
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use async_stream::try_stream;
 use async_trait::async_trait;
@@ -18,6 +21,7 @@ use sqlx::{
 
 use super::{
     MetadataStore,
+    coalescer::{Coalescer, Job},
     postgres_import::import_batch,
     postgres_sql::{CreatedRow, records_by_key},
     row::{
@@ -34,11 +38,22 @@ use crate::{config::redact, metering::PoolUsage};
 const CURSOR_PAGE_SIZE: i64 = 500;
 /// How long a call waits for a pooled connection before failing with UNAVAILABLE.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Upsert statements of coalesced registrations in flight at once.
+const COALESCING_LANES: usize = 4;
+/// Most registrations one coalesced statement carries.
+const MAX_COALESCED: usize = 1000;
 
 /// Records in a PostgreSQL database shared by any number of servers, through one pool.
 pub struct PostgresStore {
     pool: PgPool,
     reads: SharedReads<Postgres>,
+    singles: Coalescer<NewDocument, RegisterOutcome>,
+}
+
+impl Job for NewDocument {
+    fn rows(&self) -> usize {
+        1
+    }
 }
 
 impl PostgresStore {
@@ -68,9 +83,16 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| from_migrate("PostgreSQL", e))?;
+        let group_pool = pool.clone();
+        let singles = Coalescer::new(
+            COALESCING_LANES,
+            MAX_COALESCED,
+            Arc::new(move |documents| Box::pin(register_group(group_pool.clone(), documents))),
+        );
         Ok(Self {
             reads: SharedReads::new(pool.clone(), "postgres", redact(connection_url)),
             pool,
+            singles,
         })
     }
 }
@@ -82,112 +104,11 @@ impl MetadataStore for PostgresStore {
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let key = key_sha256(
-            &document.artifact_id,
-            &document.source_url,
-            &document.resolver,
-        );
-        let now = from_micros(now_micros())?;
-        // One round trip: insert, or read the existing row in the same statement.
-        let sql = format!(
-            "WITH inserted AS ( \
-               INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
-                                      storage_uri, created_at, updated_at, run_id) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
-               ON CONFLICT (key_sha256) DO NOTHING RETURNING * \
-             ) \
-             SELECT TRUE AS created, {inserted} FROM inserted \
-             UNION ALL \
-             SELECT FALSE AS created, {existing} FROM documents d WHERE d.key_sha256 = $1",
-            inserted = Postgres::columns("inserted."),
-            existing = Postgres::columns("d."),
-        );
-        let query = sqlx::query_as::<_, CreatedRow>(&sql).bind(&key);
-        let rows: Vec<(bool, DocumentRow)> = bind_document(query, &document)
-            .bind(now)
-            .bind(&document.run_id)
-            .fetch_all(&mut *acquire("postgres", &self.pool).await?)
-            .await
-            .map_err(|e| from_sqlx("registering a document", e))?
-            .into_iter()
-            .map(|row| (row.created, row.document))
-            .collect();
-        // The existing-row branch reads the statement's snapshot: a row committed by a concurrent
-        // registration after the statement began is not in it, so read it again in a new one.
-        let (created, row) = match rows.into_iter().next() {
-            Some(found) => found,
-            None => {
-                let row = sqlx::query_as::<_, DocumentRow>(&format!(
-                    "SELECT {} FROM documents WHERE key_sha256 = $1",
-                    Postgres::columns("")
-                ))
-                .bind(&key)
-                .fetch_one(&mut *acquire("postgres", &self.pool).await?)
-                .await
-                .map_err(|e| from_sqlx("reading a concurrently registered document", e))?;
-                (false, row)
-            }
-        };
-        let record = DocumentRecord::try_from(row)?;
-        Ok(if created {
-            RegisterOutcome::created(record)
-        } else {
-            RegisterOutcome::existing(&document, record)
-        })
+        self.singles.submit(document).await
     }
 
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
-        let keys: Vec<Vec<u8>> = documents
-            .iter()
-            .map(|d| key_sha256(&d.artifact_id, &d.source_url, &d.resolver))
-            .collect();
-        let now = from_micros(now_micros())?;
-        let column =
-            |f: fn(&NewDocument) -> Option<String>| documents.iter().map(f).collect::<Vec<_>>();
-        // One statement inserts every new key (the first occurrence wins within the batch) ...
-        let inserted: Vec<i64> = sqlx::query_scalar(
-            "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
-                                    storage_uri, created_at, updated_at, run_id) \
-             SELECT key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, $10, $10, run_id \
-             FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], \
-                         $8::text[], $9::text[]) WITH ORDINALITY \
-                  AS input(key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, run_id, ord) \
-             ORDER BY ord \
-             ON CONFLICT (key_sha256) DO NOTHING RETURNING id",
-        )
-        .bind(&keys)
-        .bind(documents.iter().map(|d| d.artifact_id.clone()).collect::<Vec<_>>())
-        .bind(documents.iter().map(|d| d.source_url.clone()).collect::<Vec<_>>())
-        .bind(documents.iter().map(|d| d.resolver.clone()).collect::<Vec<_>>())
-        .bind(column(|d| d.content_type.clone()))
-        .bind(documents.iter().map(|d| d.bytes).collect::<Vec<_>>())
-        .bind(column(|d| d.sha256.clone()))
-        .bind(column(|d| d.storage_uri.clone()))
-        .bind(column(|d| d.run_id.clone()))
-        .bind(now)
-        .fetch_all(&mut *acquire("postgres", &self.pool).await?)
-        .await
-        .map_err(|e| from_sqlx("registering a batch", e))?;
-        // ... and one more reads every key's row, in a fresh snapshot that includes rows concurrent
-        // registrations committed meanwhile.
-        let mut conn = acquire("postgres", &self.pool).await?;
-        let by_key = records_by_key(&mut conn, &keys).await?;
-        let mut newly_created: std::collections::HashSet<i64> = inserted.into_iter().collect();
-        documents
-            .iter()
-            .zip(&keys)
-            .map(|(document, key)| {
-                let record = by_key.get(key).cloned().ok_or_else(|| {
-                    CatalogError::internal("a registered batch row could not be read back")
-                })?;
-                // The first occurrence of a new key created it; later ones found it.
-                Ok(if newly_created.remove(&record.id) {
-                    RegisterOutcome::created(record)
-                } else {
-                    RegisterOutcome::existing(document, record)
-                })
-            })
-            .collect()
+        upsert_batch(&self.pool, &documents).await
     }
 
     async fn import(
@@ -307,4 +228,140 @@ async fn fetch_duplicates_page(
         let page_len = rows.len() as i64;
         Ok((rows.into_iter().map(Into::into).collect(), page_len))
     }
+}
+
+/// Runs one group of coalesced registrations: alone, in the one-statement upsert; together, in
+/// one batch upsert. When the batch statement fails for a reason a retry cannot cure, each
+/// document is registered alone, so only the callers whose rows fail get an error; an outage
+/// fails the whole group with UNAVAILABLE.
+async fn register_group(
+    pool: PgPool,
+    documents: Vec<NewDocument>,
+) -> Result<Vec<Result<RegisterOutcome>>> {
+    if let [document] = documents.as_slice() {
+        return Ok(vec![upsert_one(&pool, document).await]);
+    }
+    match upsert_batch(&pool, &documents).await {
+        Ok(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+        Err(error) if error.kind == docstokg_catalog::ErrorKind::Unavailable => Err(error),
+        Err(_) => {
+            let mut results = Vec::with_capacity(documents.len());
+            for document in &documents {
+                results.push(upsert_one(&pool, document).await);
+            }
+            Ok(results)
+        }
+    }
+}
+
+/// Registers one document in one round trip: insert, or read the existing row in the same
+/// statement.
+async fn upsert_one(pool: &PgPool, document: &NewDocument) -> Result<RegisterOutcome> {
+    let key = key_sha256(
+        &document.artifact_id,
+        &document.source_url,
+        &document.resolver,
+    );
+    let now = from_micros(now_micros())?;
+    // One round trip: insert, or read the existing row in the same statement.
+    let sql = format!(
+        "WITH inserted AS ( \
+           INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
+                                  storage_uri, created_at, updated_at, run_id) \
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) \
+           ON CONFLICT (key_sha256) DO NOTHING RETURNING * \
+         ) \
+         SELECT TRUE AS created, {inserted} FROM inserted \
+         UNION ALL \
+         SELECT FALSE AS created, {existing} FROM documents d WHERE d.key_sha256 = $1",
+        inserted = Postgres::columns("inserted."),
+        existing = Postgres::columns("d."),
+    );
+    let query = sqlx::query_as::<_, CreatedRow>(&sql).bind(&key);
+    let rows: Vec<(bool, DocumentRow)> = bind_document(query, document)
+        .bind(now)
+        .bind(&document.run_id)
+        .fetch_all(&mut *acquire("postgres", pool).await?)
+        .await
+        .map_err(|e| from_sqlx("registering a document", e))?
+        .into_iter()
+        .map(|row| (row.created, row.document))
+        .collect();
+    // The existing-row branch reads the statement's snapshot: a row committed by a concurrent
+    // registration after the statement began is not in it, so read it again in a new one.
+    let (created, row) = match rows.into_iter().next() {
+        Some(found) => found,
+        None => {
+            let row = sqlx::query_as::<_, DocumentRow>(&format!(
+                "SELECT {} FROM documents WHERE key_sha256 = $1",
+                Postgres::columns("")
+            ))
+            .bind(&key)
+            .fetch_one(&mut *acquire("postgres", pool).await?)
+            .await
+            .map_err(|e| from_sqlx("reading a concurrently registered document", e))?;
+            (false, row)
+        }
+    };
+    let record = DocumentRecord::try_from(row)?;
+    Ok(if created {
+        RegisterOutcome::created(record)
+    } else {
+        RegisterOutcome::existing(document, record)
+    })
+}
+
+/// Registers a batch in two statements: one `UNNEST` upsert, one read-back of every key.
+async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<RegisterOutcome>> {
+    let keys: Vec<Vec<u8>> = documents
+        .iter()
+        .map(|d| key_sha256(&d.artifact_id, &d.source_url, &d.resolver))
+        .collect();
+    let now = from_micros(now_micros())?;
+    let column =
+        |f: fn(&NewDocument) -> Option<String>| documents.iter().map(f).collect::<Vec<_>>();
+    // One statement inserts every new key (the first occurrence wins within the batch) ...
+    let inserted: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
+                                storage_uri, created_at, updated_at, run_id) \
+         SELECT key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, $10, $10, run_id \
+         FROM UNNEST($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], \
+                     $8::text[], $9::text[]) WITH ORDINALITY \
+              AS input(key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, run_id, ord) \
+         ORDER BY ord \
+         ON CONFLICT (key_sha256) DO NOTHING RETURNING id",
+    )
+    .bind(&keys)
+    .bind(documents.iter().map(|d| d.artifact_id.clone()).collect::<Vec<_>>())
+    .bind(documents.iter().map(|d| d.source_url.clone()).collect::<Vec<_>>())
+    .bind(documents.iter().map(|d| d.resolver.clone()).collect::<Vec<_>>())
+    .bind(column(|d| d.content_type.clone()))
+    .bind(documents.iter().map(|d| d.bytes).collect::<Vec<_>>())
+    .bind(column(|d| d.sha256.clone()))
+    .bind(column(|d| d.storage_uri.clone()))
+    .bind(column(|d| d.run_id.clone()))
+    .bind(now)
+    .fetch_all(&mut *acquire("postgres", pool).await?)
+    .await
+    .map_err(|e| from_sqlx("registering a batch", e))?;
+    // ... and one more reads every key's row, in a fresh snapshot that includes rows concurrent
+    // registrations committed meanwhile.
+    let mut conn = acquire("postgres", pool).await?;
+    let by_key = records_by_key(&mut conn, &keys).await?;
+    let mut newly_created: std::collections::HashSet<i64> = inserted.into_iter().collect();
+    documents
+        .iter()
+        .zip(&keys)
+        .map(|(document, key)| {
+            let record = by_key.get(key).cloned().ok_or_else(|| {
+                CatalogError::internal("a registered batch row could not be read back")
+            })?;
+            // The first occurrence of a new key created it; later ones found it.
+            Ok(if newly_created.remove(&record.id) {
+                RegisterOutcome::created(record)
+            } else {
+                RegisterOutcome::existing(document, record)
+            })
+        })
+        .collect()
 }

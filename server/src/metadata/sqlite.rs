@@ -1,7 +1,11 @@
-//! The SQLite metadata store of the development provider: WAL, one writer at a time, the unique
-//! key enforced by the database. `:memory:` is one shared-cache database for every connection.
+//! The SQLite metadata store of the development provider: WAL, the unique key enforced by the
+//! database, and one writer. Every registration, batch and import goes to a single writer task
+//! on its own connection, which commits whatever has queued meanwhile in one transaction (group
+//! commit: one fsync for many callers, `synchronous=FULL` kept), each write in a savepoint of its
+//! own so a failing write fails only its caller. Reads stay on the reader pools. `:memory:` is
+//! one shared-cache database for every connection.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 
@@ -11,7 +15,7 @@ use docstokg_catalog::{
     CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RegisterOutcome,
     Result,
 };
-use futures::{TryStreamExt, future::BoxFuture, stream::BoxStream};
+use futures::{TryStreamExt, stream::BoxStream};
 use sqlx::{
     Acquire, Sqlite, SqliteConnection,
     query::QueryAs,
@@ -25,6 +29,7 @@ use crate::metering::PoolUsage;
 
 use super::{
     MetadataStore,
+    coalescer::{Coalescer, Job},
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
     shared_sql::{
         Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_sql, pool_usage,
@@ -38,17 +43,39 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 const POOL_SIZE: u32 = 8;
 /// Connections reserved for long streams, so a slow stream never starves unary calls.
 const STREAM_POOL_SIZE: u32 = 4;
+/// Most rows one group commit carries (a larger batch runs alone).
+const MAX_GROUP_ROWS: usize = 4096;
 
 /// Inserts a row unless its key (or, with an explicit id, its id) exists.
 const INSERT: &str = "INSERT INTO documents \
     (id, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, created_at, updated_at, run_id) \
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING ";
 
-/// Records in one SQLite database: a pool for unary calls and one reserved for streams.
+/// Records in one SQLite database: a pool for unary reads, one reserved for streams, and the
+/// single writer.
 pub struct SqliteStore {
     pool: SqlitePool,
     reads: SharedReads<Sqlite>,
     stream_pool: SqlitePool,
+    write_pool: SqlitePool,
+    writer: Coalescer<Write, Vec<RegisterOutcome>>,
+}
+
+/// A write the single writer runs inside a group commit.
+enum Write {
+    Register(NewDocument),
+    Batch(Vec<NewDocument>),
+    Import(Vec<DocumentRecord>, bool),
+}
+
+impl Job for Write {
+    fn rows(&self) -> usize {
+        match self {
+            Self::Register(_) => 1,
+            Self::Batch(documents) => documents.len(),
+            Self::Import(records, _) => records.len(),
+        }
+    }
 }
 
 impl SqliteStore {
@@ -89,13 +116,25 @@ impl SqliteStore {
             .await
             .map_err(|e| from_migrate("SQLite", e))?;
         let stream_pool = pool_options(STREAM_POOL_SIZE, in_memory)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| from_sqlx("opening the SQLite database", e))?;
+        let write_pool = pool_options(1, in_memory)
             .connect_with(options)
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
+        let group_pool = write_pool.clone();
+        let writer = Coalescer::new(
+            1,
+            MAX_GROUP_ROWS,
+            Arc::new(move |writes| Box::pin(write_group(group_pool.clone(), writes))),
+        );
         Ok(Self {
             reads: SharedReads::new(pool.clone(), "sqlite", db_path.to_owned()),
             pool,
             stream_pool,
+            write_pool,
+            writer,
         })
     }
 }
@@ -128,32 +167,65 @@ impl Dialect for Sqlite {
     }
 }
 
-impl SqliteStore {
-    /// Runs `step` for each item, in order, in one transaction: all of them commit or none does.
-    async fn each_in_one_transaction<I, F>(
-        &self,
-        what: &str,
-        items: Vec<I>,
-        mut step: F,
-    ) -> Result<Vec<RegisterOutcome>>
-    where
-        I: Send,
-        F: for<'c> FnMut(&'c mut SqliteConnection, I) -> BoxFuture<'c, Result<RegisterOutcome>>
-            + Send,
-    {
-        let mut conn = acquire("sqlite", &self.pool).await?;
-        let mut tx = conn
+/// Runs one group of writes in one transaction, each in a savepoint: a write that fails is
+/// rolled back alone and its caller gets its error; the others commit together. A failed commit
+/// fails the whole group, and nothing of it is stored.
+async fn write_group(
+    pool: SqlitePool,
+    writes: Vec<Write>,
+) -> Result<Vec<Result<Vec<RegisterOutcome>>>> {
+    let mut conn = acquire("sqlite_writer", &pool).await?;
+    let mut tx = conn
+        .begin()
+        .await
+        .map_err(|e| from_sqlx("starting a group commit", e))?;
+    let mut results = Vec::with_capacity(writes.len());
+    for write in writes {
+        let mut savepoint = tx
             .begin()
             .await
-            .map_err(|e| from_sqlx(&format!("starting {what}"), e))?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for item in items {
-            outcomes.push(step(&mut tx, item).await?);
+            .map_err(|e| from_sqlx("starting a write of a group commit", e))?;
+        match run_write(&mut savepoint, write).await {
+            Ok(outcomes) => {
+                savepoint
+                    .commit()
+                    .await
+                    .map_err(|e| from_sqlx("releasing a write of a group commit", e))?;
+                results.push(Ok(outcomes));
+            }
+            Err(error) => {
+                savepoint
+                    .rollback()
+                    .await
+                    .map_err(|e| from_sqlx("rolling back a failed write of a group commit", e))?;
+                results.push(Err(error));
+            }
         }
-        tx.commit()
-            .await
-            .map_err(|e| from_sqlx(&format!("committing {what}"), e))?;
-        Ok(outcomes)
+    }
+    tx.commit()
+        .await
+        .map_err(|e| from_sqlx("committing a group of writes", e))?;
+    Ok(results)
+}
+
+/// One write, on the writer's transaction.
+async fn run_write(conn: &mut SqliteConnection, write: Write) -> Result<Vec<RegisterOutcome>> {
+    match write {
+        Write::Register(document) => Ok(vec![register_on(conn, document).await?]),
+        Write::Batch(documents) => {
+            let mut outcomes = Vec::with_capacity(documents.len());
+            for document in documents {
+                outcomes.push(register_on(conn, document).await?);
+            }
+            Ok(outcomes)
+        }
+        Write::Import(records, keep_ids) => {
+            let mut outcomes = Vec::with_capacity(records.len());
+            for record in records {
+                outcomes.push(import_on(conn, record, keep_ids).await?);
+            }
+            Ok(outcomes)
+        }
     }
 }
 
@@ -267,15 +339,14 @@ impl MetadataStore for SqliteStore {
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let mut conn = acquire("sqlite", &self.pool).await?;
-        register_on(&mut conn, document).await
+        let mut outcomes = self.writer.submit(Write::Register(document)).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| CatalogError::internal("a registration returned no outcome"))
     }
 
     async fn register_batch(&self, documents: Vec<NewDocument>) -> Result<Vec<RegisterOutcome>> {
-        self.each_in_one_transaction("a batch", documents, |conn, document| {
-            Box::pin(register_on(conn, document))
-        })
-        .await
+        self.writer.submit(Write::Batch(documents)).await
     }
 
     async fn import(
@@ -283,10 +354,7 @@ impl MetadataStore for SqliteStore {
         records: Vec<DocumentRecord>,
         keep_ids: bool,
     ) -> Result<Vec<RegisterOutcome>> {
-        self.each_in_one_transaction("an import", records, |conn, record| {
-            Box::pin(import_on(conn, record, keep_ids))
-        })
-        .await
+        self.writer.submit(Write::Import(records, keep_ids)).await
     }
 
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
@@ -332,11 +400,13 @@ impl MetadataStore for SqliteStore {
         vec![
             pool_usage("sqlite", &self.pool),
             pool_usage("sqlite_streams", &self.stream_pool),
+            pool_usage("sqlite_writer", &self.write_pool),
         ]
     }
 
     async fn close(&self) {
         self.stream_pool.close().await;
+        self.write_pool.close().await;
         self.pool.close().await;
     }
 }
