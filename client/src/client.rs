@@ -14,6 +14,11 @@ use crate::auth::BearerAuth;
 use crate::errors::{chain, status_error};
 use crate::options::{ClientOptions, endpoint_for};
 
+/// HTTP/2 flow-control window of each stream: what the server may send ahead of our reads.
+const STREAM_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
+/// HTTP/2 flow-control window of the whole connection.
+const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+
 /// Largest response message accepted (large duplicate groups, big batches).
 const MAX_DECODING_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -71,6 +76,10 @@ impl CatalogClient {
         if let Some(timeout) = options.connect_timeout {
             builder = builder.connect_timeout(timeout);
         }
+        // HTTP/2's default 64 KiB windows stall a fast download on flow control.
+        builder = builder
+            .initial_stream_window_size(STREAM_WINDOW_BYTES)
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
         let channel = builder.connect().await.map_err(|error| {
             CatalogError::unavailable(format!(
                 "cannot connect to the catalog at {endpoint}: {}; check that the server is running and listening there",

@@ -20,6 +20,11 @@ use crate::{
     tls::{self, ServerTls},
 };
 
+/// HTTP/2 flow-control window of each stream: what a client may send ahead of the server's reads.
+pub const STREAM_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
+/// HTTP/2 flow-control window of a whole connection.
+pub const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+
 /// The sockets the server answers on.
 #[derive(Debug)]
 pub struct Listeners {
@@ -118,6 +123,9 @@ pub async fn serve(
     });
 
     let router = Server::builder()
+        // HTTP/2's default 64 KiB windows stall a fast upload or download on flow control.
+        .initial_stream_window_size(STREAM_WINDOW_BYTES)
+        .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
         .trace_fn(|request| tracing::info_span!("catalog.grpc", path = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -8,13 +8,12 @@ use std::{
 
 use async_trait::async_trait;
 use docstokg_catalog::{BackendHealth, ByteStream, CatalogError, Result, StorageBackend};
-use futures::StreamExt;
-use tokio::io::AsyncWriteExt;
 
 use crate::metering::FilesystemUsage;
 
 use super::{
-    BlobExpectation, BlobStore, ByteRange, ContentDigest, StoredBlob,
+    BlobExpectation, BlobStore, ByteRange, StoredBlob,
+    blocking_io::write_and_hash,
     local_reader::{FILE_SCHEME, LocalReader, io_error},
 };
 use crate::health::timed_probe;
@@ -100,7 +99,7 @@ impl BlobStore for LocalBlobStore {
         }
     }
 
-    async fn put(&self, expect: BlobExpectation, mut body: ByteStream) -> Result<StoredBlob> {
+    async fn put(&self, expect: BlobExpectation, body: ByteStream) -> Result<StoredBlob> {
         // Dropping `temp` (on error, or when the caller goes away) deletes the file.
         let temp = tempfile::Builder::new()
             .prefix("upload-")
@@ -111,25 +110,10 @@ impl BlobStore for LocalBlobStore {
         temp.as_file()
             .try_lock()
             .map_err(|e| io_error("locking a temporary file", io::Error::other(e)))?;
-        let mut file = tokio::fs::File::from_std(
-            temp.reopen()
-                .map_err(|e| io_error("opening a temporary file", e))?,
-        );
-        let mut digest = ContentDigest::new(expect);
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk?;
-            digest.update(&chunk)?;
-            file.write_all(&chunk)
-                .await
-                .map_err(|e| io_error("writing an upload", e))?;
-        }
-        file.flush()
-            .await
-            .map_err(|e| io_error("writing an upload", e))?;
-        file.sync_data()
-            .await
-            .map_err(|e| io_error("syncing an upload", e))?;
-        drop(file);
+        let file = temp
+            .reopen()
+            .map_err(|e| io_error("opening a temporary file", e))?;
+        let digest = write_and_hash(file, expect, body).await?;
         let (sha256, bytes) = digest.finish()?;
         let target = self.path_of(&sha256);
         let storage_uri = format!("{FILE_SCHEME}{}", target.display());
@@ -221,7 +205,7 @@ mod tests {
     use super::*;
     use bytes::Bytes;
     use docstokg_catalog::ErrorKind;
-    use futures::{TryStreamExt, stream};
+    use futures::{StreamExt, TryStreamExt, stream};
 
     fn body(parts: &[&'static [u8]]) -> ByteStream {
         stream::iter(

@@ -7,14 +7,12 @@ use std::{
 };
 
 use docstokg_catalog::{ByteStream, CatalogError, ErrorKind, Result};
-use futures::{StreamExt, TryStreamExt};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
+use tokio::io::AsyncSeekExt;
 
-use super::ByteRange;
+use super::{ByteRange, blocking_io::read_file};
 
-/// Size of the chunks reads are streamed in.
-const READ_CHUNK_BYTES: usize = 256 * 1024;
+/// Size of the chunks reads are streamed in (GetContent sends one message per chunk).
+const READ_CHUNK_BYTES: usize = 1024 * 1024;
 /// The scheme of local storage URIs.
 pub const FILE_SCHEME: &str = "file://";
 
@@ -102,10 +100,7 @@ impl LocalReader {
         file.seek(SeekFrom::Start(offset))
             .await
             .map_err(|e| io_error("reading a stored object", e))?;
-        let reader = file.take(length.unwrap_or(u64::MAX));
-        Ok(ReaderStream::with_capacity(reader, READ_CHUNK_BYTES)
-            .map_err(|e| io_error("reading a stored object", e))
-            .boxed())
+        Ok(read_file(file.into_std().await, length, READ_CHUNK_BYTES))
     }
 }
 

@@ -2,6 +2,7 @@
 //! content RPC (`service.rs` -> `provider/` -> here). One trait, one file per backend
 //! (`local.rs`, `s3/`).
 
+mod blocking_io;
 mod digest;
 mod instrumented;
 pub mod local;

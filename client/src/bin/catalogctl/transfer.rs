@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use bytes::BytesMut;
+use std::io::Read;
+
+use bytes::{Bytes, BytesMut};
 use docstokg_catalog::{
     ByteStream, Catalog, CatalogError, ContentHeader, ContentRequest, ContentSelector, ErrorKind,
 };
@@ -11,7 +13,7 @@ use docstokg_catalog_client::CatalogClient;
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::cli::{GetContentArgs, PutArgs};
 use crate::failure::{CliError, CliResult};
@@ -19,7 +21,7 @@ use crate::output::Output;
 use crate::progress;
 
 /// Bytes per uploaded chunk.
-const CHUNK_SIZE: usize = 256 * 1024;
+const CHUNK_SIZE: usize = 1024 * 1024;
 
 /// Uploads a file. Nothing is computed up front: the header declares the file's length, and
 /// unless `--no-hash-check` the file is hashed while it is sent and compared with the stored hash.
@@ -85,32 +87,55 @@ pub async fn put(client: &CatalogClient, args: PutArgs, out: Output) -> CliResul
     out.put_outcome(&outcome)
 }
 
-/// The file as chunks of [`CHUNK_SIZE`] bytes, advancing `bar` and feeding `hasher`.
+/// The file as chunks of [`CHUNK_SIZE`] bytes, advancing `bar` and feeding `hasher`. The file is
+/// read and hashed on a blocking thread a few chunks ahead of the upload (`tokio::fs` would hand
+/// each read to the blocking pool separately and copy every buffer), which stops when the upload
+/// does.
 fn file_chunks(
-    mut file: tokio::fs::File,
+    file: tokio::fs::File,
     path: PathBuf,
     bar: ProgressBar,
     hasher: Option<Arc<Mutex<Sha256>>>,
 ) -> ByteStream {
-    Box::pin(async_stream::try_stream! {
-        loop {
-            let mut chunk = BytesMut::with_capacity(CHUNK_SIZE);
-            while chunk.len() < CHUNK_SIZE {
-                let read = file.read_buf(&mut chunk).await.map_err(|error| read_failed(&path, &error))?;
-                if read == 0 {
-                    break;
+    let (chunks, stream) = tokio::sync::mpsc::channel::<docstokg_catalog::Result<Bytes>>(4);
+    tokio::spawn(async move {
+        let mut file = file.into_std().await;
+        let _ = tokio::task::spawn_blocking(move || {
+            loop {
+                let mut chunk = BytesMut::zeroed(CHUNK_SIZE);
+                let mut filled = 0;
+                while filled < CHUNK_SIZE {
+                    match file.read(&mut chunk[filled..]) {
+                        Ok(0) => break,
+                        Ok(read) => filled += read,
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(error) => {
+                            let _ = chunks.blocking_send(Err(read_failed(&path, &error)));
+                            return;
+                        }
+                    }
+                }
+                if filled == 0 {
+                    return;
+                }
+                chunk.truncate(filled);
+                if let Some(Ok(mut hasher)) = hasher.as_ref().map(|h| h.lock()) {
+                    hasher.update(&chunk);
+                }
+                if chunks.blocking_send(Ok(chunk.freeze())).is_err() {
+                    return;
                 }
             }
-            if chunk.is_empty() {
-                break;
+        })
+        .await;
+    });
+    tokio_stream::wrappers::ReceiverStream::new(stream)
+        .inspect(move |chunk| {
+            if let Ok(chunk) = chunk {
+                bar.inc(chunk.len() as u64);
             }
-            if let Some(Ok(mut hasher)) = hasher.as_ref().map(|h| h.lock()) {
-                hasher.update(&chunk);
-            }
-            bar.inc(chunk.len() as u64);
-            yield chunk.freeze();
-        }
-    })
+        })
+        .boxed()
 }
 
 fn read_failed(path: &Path, error: &std::io::Error) -> CatalogError {
