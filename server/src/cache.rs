@@ -1,5 +1,6 @@
 //! An LRU cache of records. Records are immutable once created, so a cached record never goes
-//! stale, even with many server processes on one database.
+//! stale, even with many server processes on one database. Keys are hashed, so a lookup
+//! allocates nothing.
 
 use std::{num::NonZeroUsize, sync::Mutex};
 
@@ -8,7 +9,17 @@ use lru::LruCache;
 
 use crate::metering;
 
-type Key = (String, String, String);
+/// A key's hash: lookups allocate nothing, and a hit is checked against the record's own fields,
+/// so two keys with one hash only cost a miss.
+type Key = u64;
+
+fn key_hash(artifact_id: &str, source_url: &str, resolver: &str) -> Key {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
+        std::sync::OnceLock::new();
+    SEED.get_or_init(Default::default)
+        .hash_one((artifact_id, source_url, resolver))
+}
 
 /// Records by id and ids by key (artifact_id, source_url, resolver), least recently used evicted.
 pub struct RecordCache {
@@ -54,16 +65,18 @@ impl RecordCache {
         resolver: &str,
     ) -> Option<DocumentRecord> {
         let mut inner = lock(self.inner.as_ref()?);
-        let key = (
-            artifact_id.to_owned(),
-            source_url.to_owned(),
-            resolver.to_owned(),
-        );
+        let key = key_hash(artifact_id, source_url, resolver);
         let found = inner
             .by_key
             .get(&key)
             .copied()
-            .and_then(|id| inner.by_id.get(&id).cloned());
+            .and_then(|id| inner.by_id.get(&id))
+            .filter(|record| {
+                record.artifact_id == artifact_id
+                    && record.source_url == source_url
+                    && record.resolver == resolver
+            })
+            .cloned();
         metering::cache_lookup(found.is_some());
         found
     }
@@ -74,11 +87,7 @@ impl RecordCache {
             return;
         };
         let mut inner = lock(inner);
-        let key = (
-            record.artifact_id.clone(),
-            record.source_url.clone(),
-            record.resolver.clone(),
-        );
+        let key = key_hash(&record.artifact_id, &record.source_url, &record.resolver);
         inner.by_key.put(key, record.id);
         inner.by_id.put(record.id, record.clone());
     }

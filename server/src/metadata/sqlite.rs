@@ -5,7 +5,7 @@
 //! own so a failing write fails only its caller. Reads stay on the reader pools. `:memory:` is
 //! one shared-cache database for every connection.
 
-use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
+use std::{collections::HashMap, path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 
@@ -45,6 +45,9 @@ const POOL_SIZE: u32 = 8;
 const STREAM_POOL_SIZE: u32 = 4;
 /// Most rows one group commit carries (a larger batch runs alone).
 const MAX_GROUP_ROWS: usize = 4096;
+/// Rows per multi-row INSERT or key lookup: 10 bound values a row stays far below SQLite's
+/// 32,766 variables, and the statement cache holds one statement per chunk length.
+const ROWS_PER_STATEMENT: usize = 256;
 
 /// Inserts a row unless its key (or, with an explicit id, its id) exists.
 const INSERT: &str = "INSERT INTO documents \
@@ -66,6 +69,17 @@ enum Write {
     Register(NewDocument),
     Batch(Vec<NewDocument>),
     Import(Vec<DocumentRecord>, bool),
+}
+
+impl Write {
+    /// The documents a registration or batch registers (none for an import).
+    fn documents(&self) -> &[NewDocument] {
+        match self {
+            Self::Register(document) => std::slice::from_ref(document),
+            Self::Batch(documents) => documents,
+            Self::Import(..) => &[],
+        }
+    }
 }
 
 impl Job for Write {
@@ -167,14 +181,38 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Runs one group of writes in one transaction, each in a savepoint: a write that fails is
-/// rolled back alone and its caller gets its error; the others commit together. A failed commit
-/// fails the whole group, and nothing of it is stored.
+/// Runs one group of writes in one transaction. Registrations and batches go first all together,
+/// in a few multi-row statements; if any of them fails, that attempt is rolled back and the
+/// group runs again with each write in a savepoint, so a write that fails is rolled back alone
+/// and its caller gets its error while the others commit together. A failed commit fails the
+/// whole group, and nothing of it is stored.
 async fn write_group(
     pool: SqlitePool,
     writes: Vec<Write>,
 ) -> Result<Vec<Result<Vec<RegisterOutcome>>>> {
     let mut conn = acquire("sqlite_writer", &pool).await?;
+    if writes.len() > 1 && writes.iter().all(|w| !matches!(w, Write::Import(..))) {
+        let documents: Vec<&NewDocument> = writes.iter().flat_map(Write::documents).collect();
+        let mut tx = conn
+            .begin()
+            .await
+            .map_err(|e| from_sqlx("starting a group commit", e))?;
+        if let Ok(mut outcomes) = register_all(&mut tx, &documents).await {
+            tx.commit()
+                .await
+                .map_err(|e| from_sqlx("committing a group of writes", e))?;
+            let mut results = Vec::with_capacity(writes.len());
+            for write in writes.iter().rev() {
+                let rest = outcomes.split_off(outcomes.len() - write.rows());
+                results.push(Ok(rest));
+            }
+            results.reverse();
+            return Ok(results);
+        }
+        tx.rollback()
+            .await
+            .map_err(|e| from_sqlx("rolling back a failed group commit", e))?;
+    }
     let mut tx = conn
         .begin()
         .await
@@ -211,13 +249,10 @@ async fn write_group(
 /// One write, on the writer's transaction.
 async fn run_write(conn: &mut SqliteConnection, write: Write) -> Result<Vec<RegisterOutcome>> {
     match write {
-        Write::Register(document) => Ok(vec![register_on(conn, document).await?]),
+        Write::Register(document) => register_all(conn, &[&document]).await,
         Write::Batch(documents) => {
-            let mut outcomes = Vec::with_capacity(documents.len());
-            for document in documents {
-                outcomes.push(register_on(conn, document).await?);
-            }
-            Ok(outcomes)
+            let documents: Vec<&NewDocument> = documents.iter().collect();
+            register_all(conn, &documents).await
         }
         Write::Import(records, keep_ids) => {
             let mut outcomes = Vec::with_capacity(records.len());
@@ -280,24 +315,103 @@ async fn by_key(
     .map_err(|e| from_sqlx("reading a document by key", e))
 }
 
-/// Registers `document` unless its key exists, on one connection (or transaction).
-async fn register_on(
-    conn: &mut SqliteConnection,
-    document: NewDocument,
-) -> Result<RegisterOutcome> {
-    let now = now_micros();
-    if let Some(row) = insert(conn, &document, None, now, now).await? {
-        return Ok(RegisterOutcome::created(row.try_into()?));
-    }
-    let existing = by_key(
-        conn,
+/// A document's unique key.
+type KeyRef<'a> = (&'a str, &'a str, &'a str);
+
+fn key_of(document: &NewDocument) -> KeyRef<'_> {
+    (
         &document.artifact_id,
         &document.source_url,
         &document.resolver,
     )
-    .await?
-    .ok_or_else(|| CatalogError::internal("a conflicting document vanished"))?;
-    Ok(RegisterOutcome::existing(&document, existing.try_into()?))
+}
+
+/// Registers `documents` in a few statements whatever their number: multi-row inserts that skip
+/// existing keys and return the rows they created, then one lookup of the keys that existed. The
+/// first occurrence of a new key creates it; every other document with that key finds it.
+async fn register_all(
+    conn: &mut SqliteConnection,
+    documents: &[&NewDocument],
+) -> Result<Vec<RegisterOutcome>> {
+    let now = now_micros();
+    let mut stored: HashMap<(String, String, String), (DocumentRecord, bool)> = HashMap::new();
+    for chunk in documents.chunks(ROWS_PER_STATEMENT) {
+        let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO documents (artifact_id, source_url, resolver, content_type, bytes, sha256, \
+             storage_uri, created_at, updated_at, run_id) VALUES {values} \
+             ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+        );
+        let mut query = sqlx::query_as::<_, DocumentRow>(&sql);
+        for document in chunk {
+            query = bind_document(query, document)
+                .bind(now)
+                .bind(now)
+                .bind(document.run_id.as_deref());
+        }
+        for row in query
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| from_sqlx("registering documents", e))?
+        {
+            let record = DocumentRecord::try_from(row)?;
+            let key = (
+                record.artifact_id.clone(),
+                record.source_url.clone(),
+                record.resolver.clone(),
+            );
+            stored.insert(key, (record, true));
+        }
+    }
+    let mut existed: Vec<KeyRef<'_>> = documents
+        .iter()
+        .map(|document| key_of(document))
+        .filter(|(a, u, r)| {
+            !stored.contains_key(&((*a).to_owned(), (*u).to_owned(), (*r).to_owned()))
+        })
+        .collect();
+    existed.sort_unstable();
+    existed.dedup();
+    for chunk in existed.chunks(ROWS_PER_STATEMENT) {
+        let keys = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "SELECT {COLUMNS} FROM documents WHERE (artifact_id, source_url, resolver) IN (VALUES {keys})"
+        );
+        let mut query = sqlx::query_as::<_, DocumentRow>(&sql);
+        for (artifact_id, source_url, resolver) in chunk {
+            query = query.bind(*artifact_id).bind(*source_url).bind(*resolver);
+        }
+        for row in query
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(|e| from_sqlx("reading existing documents by key", e))?
+        {
+            let record = DocumentRecord::try_from(row)?;
+            let key = (
+                record.artifact_id.clone(),
+                record.source_url.clone(),
+                record.resolver.clone(),
+            );
+            stored.insert(key, (record, false));
+        }
+    }
+    documents
+        .iter()
+        .map(|document| {
+            let (a, u, r) = key_of(document);
+            let entry = stored
+                .get_mut(&(a.to_owned(), u.to_owned(), r.to_owned()))
+                .ok_or_else(|| {
+                    CatalogError::internal("a registered document could not be read back")
+                })?;
+            let created = std::mem::replace(&mut entry.1, false);
+            Ok(if created {
+                RegisterOutcome::created(entry.0.clone())
+            } else {
+                RegisterOutcome::existing(document, entry.0.clone())
+            })
+        })
+        .collect()
 }
 
 /// Imports `record` with its timestamps, and its id when `keep_id` and the id is free.
