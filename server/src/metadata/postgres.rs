@@ -140,7 +140,10 @@ impl MetadataStore for PostgresStore {
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
         let digests: Vec<Vec<u8>> = keys.iter().map(|(a, u, r)| key_sha256(a, u, r)).collect();
         let found: Vec<Vec<u8>> =
-            sqlx::query_scalar("SELECT key_sha256 FROM documents WHERE key_sha256 = ANY($1)")
+            sqlx::query_scalar(
+                "SELECT d.key_sha256 FROM UNNEST($1::bytea[]) AS k(key) \
+                 JOIN documents d ON d.key_sha256 = k.key",
+            )
                 .bind(&digests)
                 .fetch_all(&mut *acquire("postgres", &self.pool).await?)
                 .await

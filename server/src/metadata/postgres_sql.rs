@@ -49,14 +49,18 @@ struct KeyedRow {
     document: DocumentRow,
 }
 
-/// The stored records of `keys` (key digests), by digest; keys without a row are absent.
+/// The stored records of `keys` (key digests), by digest; keys without a row are absent. A join
+/// on the unnested keys, not `= ANY($1)`: once sqlx's prepared statement gets PostgreSQL's
+/// generic plan, `ANY` of a parameter array became a sequential scan comparing every row with
+/// every key (1.8 s for 1,000 keys in 170,000 rows), where the join keeps the index.
 pub async fn records_by_key(
     conn: &mut PgConnection,
     keys: &[Vec<u8>],
 ) -> Result<HashMap<Vec<u8>, DocumentRecord>> {
     let rows: Vec<KeyedRow> = sqlx::query_as(&format!(
-        "SELECT key_sha256, {} FROM documents WHERE key_sha256 = ANY($1)",
-        Postgres::columns("")
+        "SELECT d.key_sha256, {} FROM UNNEST($1::bytea[]) AS k(key) \
+         JOIN documents d ON d.key_sha256 = k.key",
+        Postgres::columns("d.")
     ))
     .bind(keys)
     .fetch_all(&mut *conn)
