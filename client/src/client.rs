@@ -18,6 +18,8 @@ use crate::options::{ClientOptions, endpoint_for};
 const STREAM_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
 /// HTTP/2 flow-control window of the whole connection.
 const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+/// Largest HTTP/2 frame the client accepts (a 1 MiB download chunk in a few frames).
+const MAX_FRAME_BYTES: u32 = 1024 * 1024;
 
 /// Largest response message accepted (large duplicate groups, big batches).
 const MAX_DECODING_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
@@ -79,7 +81,8 @@ impl CatalogClient {
         // HTTP/2's default 64 KiB windows stall a fast download on flow control.
         builder = builder
             .initial_stream_window_size(STREAM_WINDOW_BYTES)
-            .initial_connection_window_size(CONNECTION_WINDOW_BYTES);
+            .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+            .max_frame_size(MAX_FRAME_BYTES);
         let channel = builder.connect().await.map_err(|error| {
             CatalogError::unavailable(format!(
                 "cannot connect to the catalog at {endpoint}: {}; check that the server is running and listening there",

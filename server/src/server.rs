@@ -24,6 +24,9 @@ use crate::{
 pub const STREAM_WINDOW_BYTES: u32 = 2 * 1024 * 1024;
 /// HTTP/2 flow-control window of a whole connection.
 pub const CONNECTION_WINDOW_BYTES: u32 = 8 * 1024 * 1024;
+/// Largest HTTP/2 frame the server accepts: an upload chunk of 1 MiB arrives in a few frames
+/// instead of 64 of the default 16 KiB.
+pub const MAX_FRAME_BYTES: u32 = 1024 * 1024;
 
 /// The sockets the server answers on.
 #[derive(Debug)]
@@ -126,6 +129,7 @@ pub async fn serve(
         // HTTP/2's default 64 KiB windows stall a fast upload or download on flow control.
         .initial_stream_window_size(STREAM_WINDOW_BYTES)
         .initial_connection_window_size(CONNECTION_WINDOW_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
         .trace_fn(|request| tracing::info_span!("catalog.grpc", path = %request.uri().path()))
         .add_service(health_service)
         .add_service(reflection_v1)
