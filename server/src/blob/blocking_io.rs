@@ -18,6 +18,20 @@ use super::{BlobExpectation, ContentDigest, local_reader::io_error};
 
 /// Chunks read ahead of the consumer, and chunks queued for the writer.
 const QUEUED_CHUNKS: usize = 4;
+/// Bytes an upload writes between two early flushes.
+pub const FLUSH_EVERY_BYTES: usize = 32 * 1024 * 1024;
+
+/// A thread that syncs `file`'s data each time it is signalled, until the sender is dropped.
+fn early_flusher(file: File) -> (std::sync::mpsc::SyncSender<()>, std::thread::JoinHandle<()>) {
+    let (flush, requests) = std::sync::mpsc::sync_channel::<()>(1);
+    let done = std::thread::spawn(move || {
+        while requests.recv().is_ok() {
+            // An error here shows again in the final sync, which decides.
+            let _ = file.sync_data();
+        }
+    });
+    (flush, done)
+}
 
 /// Streams up to `length` bytes of `file` from its current position in chunks of `chunk_bytes`,
 /// read on a blocking thread that stops when the stream is dropped.
@@ -61,20 +75,37 @@ fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
 }
 
 /// Writes every chunk of `body` to `file` and hashes it against `expect`, on a blocking thread,
-/// then syncs the data to disk once. Returns the digest; on any failure (of the body, the
-/// expectation or the disk) nothing is synced and the error is returned.
+/// then syncs the data to disk. Returns the digest; on any failure (of the body, the expectation
+/// or the disk) the error is returned. While the upload runs, a second thread flushes what has
+/// been written every [`FLUSH_EVERY_BYTES`], so the disk writes overlap the transfer instead of
+/// all waiting for the final sync (the kernel would otherwise keep up to a tenth of the memory
+/// dirty before writing any of it).
 pub async fn write_and_hash(
     mut file: File,
     expect: BlobExpectation,
     mut body: ByteStream,
 ) -> Result<ContentDigest> {
     let (chunks, mut queued) = mpsc::channel::<Bytes>(QUEUED_CHUNKS);
+    let flusher = file.try_clone().ok().map(early_flusher);
     let writer = tokio::task::spawn_blocking(move || -> Result<(ContentDigest, File)> {
         let mut digest = ContentDigest::new(expect);
+        let mut unflushed = 0;
         while let Some(chunk) = queued.blocking_recv() {
             digest.update(&chunk)?;
             file.write_all(&chunk)
                 .map_err(|e| io_error("writing an upload", e))?;
+            unflushed += chunk.len();
+            if unflushed >= FLUSH_EVERY_BYTES {
+                unflushed = 0;
+                if let Some((flush, _)) = &flusher {
+                    // A flush still running takes these bytes too: no need to queue another.
+                    let _ = flush.try_send(());
+                }
+            }
+        }
+        if let Some((flush, done)) = flusher {
+            drop(flush);
+            let _ = done.join();
         }
         Ok((digest, file))
     });

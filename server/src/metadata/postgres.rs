@@ -139,15 +139,14 @@ impl MetadataStore for PostgresStore {
 
     async fn existing_keys(&self, keys: &[(&str, &str, &str)]) -> Result<Vec<bool>> {
         let digests: Vec<Vec<u8>> = keys.iter().map(|(a, u, r)| key_sha256(a, u, r)).collect();
-        let found: Vec<Vec<u8>> =
-            sqlx::query_scalar(
-                "SELECT d.key_sha256 FROM UNNEST($1::bytea[]) AS k(key) \
+        let found: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT d.key_sha256 FROM UNNEST($1::bytea[]) AS k(key) \
                  JOIN documents d ON d.key_sha256 = k.key",
-            )
-                .bind(&digests)
-                .fetch_all(&mut *acquire("postgres", &self.pool).await?)
-                .await
-                .map_err(|e| from_sqlx("looking up keys", e))?;
+        )
+        .bind(&digests)
+        .fetch_all(&mut *acquire("postgres", &self.pool).await?)
+        .await
+        .map_err(|e| from_sqlx("looking up keys", e))?;
         let found: std::collections::HashSet<Vec<u8>> = found.into_iter().collect();
         Ok(digests
             .iter()
