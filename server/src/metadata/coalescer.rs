@@ -33,12 +33,12 @@ pub struct Coalescer<J, R> {
 
 impl<J: Job, R: Send + 'static> Coalescer<J, R> {
     /// Starts `lanes` workers that run groups of at most `max_rows` rows (a single larger job
-    /// runs alone) with `flush`.
-    pub fn new(lanes: usize, max_rows: usize, flush: Flush<J, R>) -> Self {
+    /// runs alone) with `flush`; `store` labels the group-size metric.
+    pub fn new(store: &'static str, lanes: usize, max_rows: usize, flush: Flush<J, R>) -> Self {
         let (queue, receiver) = mpsc::channel::<Queued<J, R>>(max_rows.max(1) * 4);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..lanes.max(1) {
-            tokio::spawn(run_lane(receiver.clone(), max_rows, flush.clone()));
+            tokio::spawn(run_lane(store, receiver.clone(), max_rows, flush.clone()));
         }
         Self { queue }
     }
@@ -59,6 +59,7 @@ fn stopped() -> CatalogError {
 }
 
 async fn run_lane<J: Job, R: Send + 'static>(
+    store: &'static str,
     receiver: Arc<Mutex<mpsc::Receiver<Queued<J, R>>>>,
     max_rows: usize,
     flush: Flush<J, R>,
@@ -84,7 +85,7 @@ async fn run_lane<J: Job, R: Send + 'static>(
         };
         let (jobs, answers): (Vec<J>, Vec<_>) = group.into_iter().unzip();
         let count = jobs.len();
-        metrics::histogram!("catalog_group_commit_jobs").record(count as f64);
+        crate::metering::group_commit(store, count);
         match flush(jobs).await {
             Ok(results) if results.len() == count => {
                 for (answer, result) in answers.into_iter().zip(results) {
@@ -145,7 +146,7 @@ mod tests {
     #[tokio::test]
     async fn test_concurrent_jobs_share_groups_and_each_caller_gets_its_own_result() {
         let groups = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let coalescer = Arc::new(Coalescer::new(1, 100, flush(groups.clone())));
+        let coalescer = Arc::new(Coalescer::new("test", 1, 100, flush(groups.clone())));
         let calls: Vec<_> = (0..64)
             .map(|n| {
                 let coalescer = coalescer.clone();
@@ -173,7 +174,7 @@ mod tests {
         let failing: Flush<Item, u32> = Arc::new(|_items: Vec<Item>| {
             Box::pin(async { Err(CatalogError::unavailable("database down")) })
         });
-        let coalescer = Coalescer::new(2, 10, failing);
+        let coalescer = Coalescer::new("test", 2, 10, failing);
         let error = coalescer.submit(Item(1)).await.expect_err("group failed");
         assert_eq!(error.message, "database down");
     }

@@ -85,6 +85,7 @@ impl PostgresStore {
             .map_err(|e| from_migrate("PostgreSQL", e))?;
         let group_pool = pool.clone();
         let singles = Coalescer::new(
+            "postgres",
             COALESCING_LANES,
             MAX_COALESCED,
             Arc::new(move |documents| Box::pin(register_group(group_pool.clone(), documents))),

@@ -139,6 +139,7 @@ impl SqliteStore {
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
         let group_pool = write_pool.clone();
         let writer = Coalescer::new(
+            "sqlite",
             1,
             MAX_GROUP_ROWS,
             Arc::new(move |writes| Box::pin(write_group(group_pool.clone(), writes))),

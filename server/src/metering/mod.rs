@@ -56,6 +56,13 @@ pub const BUILD_INFO: &str = "catalog_build_info";
 pub const LOCAL_AVAILABLE: &str = "catalog_local_storage_available_bytes";
 /// Size of the local blob store's filesystem.
 pub const LOCAL_TOTAL: &str = "catalog_local_storage_total_bytes";
+/// Writes per group commit (SQLite) or coalesced statement (PostgreSQL), by store.
+pub const GROUP_COMMIT_JOBS: &str = "catalog_group_commit_jobs";
+
+/// Buckets of [`GROUP_COMMIT_JOBS`]: one write to a full group.
+const GROUP_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 1024.0, 4096.0,
+];
 
 /// Histogram buckets for every `_seconds` metric: 0.5 ms to 60 s.
 const LATENCY_BUCKETS: &[f64] = &[
@@ -72,6 +79,8 @@ pub fn install(provider: &str) -> &'static PrometheusHandle {
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
             .expect("the latency buckets are not empty")
+            .set_buckets_for_metric(Matcher::Full(GROUP_COMMIT_JOBS.into()), GROUP_BUCKETS)
+            .expect("the group buckets are not empty")
             .build_recorder();
         let handle = recorder.handle();
         // Only fails when another recorder is already installed, whose metrics then win.
@@ -104,6 +113,10 @@ fn describe() {
     describe_gauge!(
         STREAMS_OPEN,
         "Server streams (ListRecords, FindDuplicates, VerifyAll, GetContent) open."
+    );
+    describe_histogram!(
+        GROUP_COMMIT_JOBS,
+        "Writes carried by each group commit (SQLite) or coalesced upsert (PostgreSQL), by store."
     );
     describe_histogram!(
         STORE_DURATION,
@@ -190,6 +203,11 @@ pub fn cache_lookup(hit: bool) {
 /// Counts a call the concurrency limit refused.
 pub fn load_shed() {
     counter!(LOAD_SHED).increment(1);
+}
+
+/// Counts a group of `jobs` writes that `store` ran together.
+pub fn group_commit(store: &'static str, jobs: usize) {
+    histogram!(GROUP_COMMIT_JOBS, "store" => store).record(jobs as f64);
 }
 
 /// Sets whether `backend`'s last probe succeeded.
