@@ -329,13 +329,20 @@ fn key_of(document: &NewDocument) -> KeyRef<'_> {
 
 /// Registers `documents` in a few statements whatever their number: multi-row inserts that skip
 /// existing keys and return the rows they created, then one lookup of the keys that existed. The
-/// first occurrence of a new key creates it; every other document with that key finds it.
+/// first occurrence of a new key creates it; every other document with that key finds it. Rows
+/// are matched to documents by keys borrowed from the documents: nothing is allocated per key.
 async fn register_all(
     conn: &mut SqliteConnection,
     documents: &[&NewDocument],
 ) -> Result<Vec<RegisterOutcome>> {
     let now = now_micros();
-    let mut stored: HashMap<(String, String, String), (DocumentRecord, bool)> = HashMap::new();
+    // One slot per distinct key: the stored record, and whether this call created it.
+    let mut slot_of: HashMap<KeyRef<'_>, usize> = HashMap::with_capacity(documents.len());
+    for document in documents {
+        let next = slot_of.len();
+        slot_of.entry(key_of(document)).or_insert(next);
+    }
+    let mut slots: Vec<Option<(DocumentRecord, bool)>> = vec![None; slot_of.len()];
     for chunk in documents.chunks(ROWS_PER_STATEMENT) {
         let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
         let sql = format!(
@@ -355,24 +362,14 @@ async fn register_all(
             .await
             .map_err(|e| from_sqlx("registering documents", e))?
         {
-            let record = DocumentRecord::try_from(row)?;
-            let key = (
-                record.artifact_id.clone(),
-                record.source_url.clone(),
-                record.resolver.clone(),
-            );
-            stored.insert(key, (record, true));
+            place(&slot_of, &mut slots, row, true)?;
         }
     }
-    let mut existed: Vec<KeyRef<'_>> = documents
+    let existed: Vec<KeyRef<'_>> = slot_of
         .iter()
-        .map(|document| key_of(document))
-        .filter(|(a, u, r)| {
-            !stored.contains_key(&((*a).to_owned(), (*u).to_owned(), (*r).to_owned()))
-        })
+        .filter(|(_, slot)| slots[**slot].is_none())
+        .map(|(key, _)| *key)
         .collect();
-    existed.sort_unstable();
-    existed.dedup();
     for chunk in existed.chunks(ROWS_PER_STATEMENT) {
         let keys = vec!["(?, ?, ?)"; chunk.len()].join(", ");
         let sql = format!(
@@ -387,21 +384,15 @@ async fn register_all(
             .await
             .map_err(|e| from_sqlx("reading existing documents by key", e))?
         {
-            let record = DocumentRecord::try_from(row)?;
-            let key = (
-                record.artifact_id.clone(),
-                record.source_url.clone(),
-                record.resolver.clone(),
-            );
-            stored.insert(key, (record, false));
+            place(&slot_of, &mut slots, row, false)?;
         }
     }
     documents
         .iter()
         .map(|document| {
-            let (a, u, r) = key_of(document);
-            let entry = stored
-                .get_mut(&(a.to_owned(), u.to_owned(), r.to_owned()))
+            let entry = slot_of
+                .get(&key_of(document))
+                .and_then(|slot| slots[*slot].as_mut())
                 .ok_or_else(|| {
                     CatalogError::internal("a registered document could not be read back")
                 })?;
@@ -413,6 +404,25 @@ async fn register_all(
             })
         })
         .collect()
+}
+
+/// Puts the record of `row` into the slot of its key.
+fn place(
+    slot_of: &HashMap<KeyRef<'_>, usize>,
+    slots: &mut [Option<(DocumentRecord, bool)>],
+    row: DocumentRow,
+    created: bool,
+) -> Result<()> {
+    let record = DocumentRecord::try_from(row)?;
+    let key = (
+        record.artifact_id.as_str(),
+        record.source_url.as_str(),
+        record.resolver.as_str(),
+    );
+    if let Some(&slot) = slot_of.get(&key) {
+        slots[slot] = Some((record, created));
+    }
+    Ok(())
 }
 
 /// Imports `record` with its timestamps, and its id when `keep_id` and the id is free.
