@@ -5,8 +5,9 @@ use bytes::Bytes;
 use futures::stream::BoxStream;
 
 use crate::{
-    CatalogStats, ContentDownload, ContentHeader, ContentRequest, DocumentRecord, DuplicateGroup,
-    DuplicateQuery, HealthReport, NewDocument, PutOutcome, RecordFilter, RegisterOutcome, Result,
+    AuditEvent, AuditOptions, CatalogStats, ContentDownload, ContentHeader, ContentRequest,
+    DeleteReport, DeleteRequest, DocumentRecord, DuplicateGroup, DuplicateQuery, HealthReport,
+    NewDocument, PutOutcome, RecordFilter, RegisterOutcome, Result, RetentionReport,
     VerificationResult, VerifyAllEvent, VerifyAllOptions,
 };
 
@@ -83,4 +84,17 @@ pub trait Catalog: Send + Sync + 'static {
         records: Vec<DocumentRecord>,
         keep_ids: bool,
     ) -> Result<Vec<RegisterOutcome>>;
+
+    /// Deletes records by id or by filter (or, with `dry_run`, reports what would go), in
+    /// batches; ids that are gone are not an error. Bytes stay until garbage collection.
+    async fn delete_records(&self, request: DeleteRequest) -> Result<DeleteReport>;
+
+    /// Applies the configured retention rules (or, with `dry_run`, reports what they would delete).
+    async fn apply_retention(&self, dry_run: bool) -> Result<RetentionReport>;
+
+    /// Audits records against stored objects: started, progress and findings, then a summary.
+    async fn audit_storage(
+        &self,
+        options: AuditOptions,
+    ) -> Result<BoxStream<'static, Result<AuditEvent>>>;
 }

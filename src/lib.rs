@@ -7,6 +7,7 @@ mod content;
 pub mod convert;
 mod error;
 mod health;
+mod lifecycle;
 mod query;
 mod record;
 mod stats;
@@ -19,6 +20,10 @@ pub use content::{
 };
 pub use error::{CatalogError, ErrorKind, ErrorSource, Result};
 pub use health::{BackendHealth, HealthReport, HealthState};
+pub use lifecycle::{
+    AuditEvent, AuditFinding, AuditFindingKind, AuditOptions, AuditSummary, DeleteReport,
+    DeleteRequest, DeleteSelection, MAX_REPORTED_IDS, RetentionReport, RetentionRuleReport,
+};
 pub use query::{DuplicateGroup, DuplicateQuery, RecordFilter};
 pub use record::{DocumentRecord, NewDocument, RegisterOutcome};
 pub use stats::{CatalogStats, StorageBackend};

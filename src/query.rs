@@ -18,6 +18,15 @@ pub struct RecordFilter {
     pub created_after: Option<DateTime<Utc>>,
     /// Only records created before this instant.
     pub created_before: Option<DateTime<Utc>>,
+    /// Only records of this artifact.
+    pub artifact_id: Option<String>,
+}
+
+impl RecordFilter {
+    /// True when no field is set: the filter matches every record.
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// What FindDuplicates looks for.
@@ -27,6 +36,8 @@ pub struct DuplicateQuery {
     pub min_count: i64,
     /// Whether each group carries its records.
     pub include_records: bool,
+    /// At most this many groups, the largest first (`None`: every group).
+    pub limit: Option<i64>,
 }
 
 impl Default for DuplicateQuery {
@@ -34,6 +45,7 @@ impl Default for DuplicateQuery {
         Self {
             min_count: 2,
             include_records: false,
+            limit: None,
         }
     }
 }

@@ -36,4 +36,22 @@ pub struct CatalogStats {
     pub storage_backends: Vec<StorageBackend>,
     /// Provider-specific details.
     pub details: BTreeMap<String, String>,
+    /// Sum of the sizes of records with a sha256: the bytes registered.
+    pub hashed_bytes: i64,
+    /// Sum over distinct sha256 values of one record's size: the bytes stored once.
+    pub unique_bytes: i64,
+    /// `hashed_bytes - unique_bytes`: what content addressing saves.
+    pub dedup_saved_bytes: i64,
+    /// Duplicate groups holding at least one record of each resolver.
+    pub duplicate_groups_by_resolver: BTreeMap<String, i64>,
+}
+
+impl CatalogStats {
+    /// `hashed_bytes / unique_bytes`: 1 without duplicates, 0 on an empty catalog.
+    pub fn dedup_ratio(&self) -> f64 {
+        if self.unique_bytes == 0 {
+            return 0.0;
+        }
+        self.hashed_bytes as f64 / self.unique_bytes as f64
+    }
 }

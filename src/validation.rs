@@ -2,8 +2,9 @@
 //! [`ErrorKind::InvalidArgument`](crate::ErrorKind) naming the field.
 
 use crate::{
-    CatalogError, ContentHeader, ContentRequest, ContentSelector, DocumentRecord, DuplicateQuery,
-    NewDocument, RecordFilter, Result, VerifyAllOptions,
+    AuditOptions, CatalogError, ContentHeader, ContentRequest, ContentSelector, DeleteRequest,
+    DeleteSelection, DocumentRecord, DuplicateQuery, NewDocument, RecordFilter, Result,
+    VerifyAllOptions,
 };
 
 /// Longest id-like string (artifact_id, resolver, run_id, content_type), in bytes.
@@ -150,16 +151,70 @@ pub fn filter(filter: RecordFilter) -> Result<RecordFilter> {
         run_id: optional("filter.run_id", filter.run_id, MAX_ID_BYTES)?,
         resolver: optional("filter.resolver", filter.resolver, MAX_ID_BYTES)?,
         content_type: optional("filter.content_type", filter.content_type, MAX_ID_BYTES)?,
+        artifact_id: optional("filter.artifact_id", filter.artifact_id, MAX_ID_BYTES)?,
         ..filter
     })
 }
 
-/// Checks a FindDuplicates query: `min_count` of at least 2.
+/// Checks a DeleteRecords request: ids (1 to `max_ids`, each positive) or a filter with at least
+/// one field set, so that no call deletes every record by omission.
+pub fn delete(request: DeleteRequest, max_ids: usize) -> Result<DeleteRequest> {
+    let selection = match request.selection {
+        DeleteSelection::Ids(ids) => {
+            if ids.len() > max_ids {
+                return Err(CatalogError::invalid(
+                    "ids",
+                    format!("at most {max_ids} ids per call, got {}", ids.len()),
+                ));
+            }
+            for (i, id) in ids.iter().enumerate() {
+                record_id(&format!("ids[{i}]"), *id)?;
+            }
+            let mut ids = ids;
+            ids.sort_unstable();
+            ids.dedup();
+            DeleteSelection::Ids(ids)
+        }
+        DeleteSelection::Filter(f) => {
+            let f = filter(f)?;
+            if f.is_empty() {
+                return Err(CatalogError::invalid(
+                    "filter",
+                    "needs ids or at least one filter field: a delete never matches every record by omission",
+                ));
+            }
+            DeleteSelection::Filter(f)
+        }
+    };
+    Ok(DeleteRequest {
+        selection,
+        ..request
+    })
+}
+
+/// Checks AuditStorage options: a re-hash rate in [0, 1].
+pub fn audit(options: AuditOptions) -> Result<AuditOptions> {
+    if !(0.0..=1.0).contains(&options.rehash_rate) {
+        return Err(CatalogError::invalid(
+            "rehash_rate",
+            format!("must be in [0, 1], got {}", options.rehash_rate),
+        ));
+    }
+    Ok(options)
+}
+
+/// Checks a FindDuplicates query: `min_count` of at least 2, a positive `limit`.
 pub fn duplicate_query(query: DuplicateQuery) -> Result<DuplicateQuery> {
     if query.min_count < 2 {
         return Err(CatalogError::invalid(
             "min_count",
             format!("must be at least 2, got {}", query.min_count),
+        ));
+    }
+    if let Some(limit) = query.limit.filter(|limit| *limit < 1) {
+        return Err(CatalogError::invalid(
+            "limit",
+            format!("must be at least 1, got {limit}"),
         ));
     }
     Ok(query)

@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use docstokg_catalog::convert::required_record;
 use docstokg_catalog::proto;
 use docstokg_catalog::{
-    ByteStream, Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader,
-    ContentRequest, DocumentRecord, DuplicateGroup, DuplicateQuery, HealthReport, NewDocument,
-    PutOutcome, RecordFilter, RecordStream, RegisterOutcome, Result, VerificationResult,
-    VerifyAllEvent, VerifyAllOptions,
+    AuditEvent, AuditOptions, ByteStream, Catalog, CatalogError, CatalogStats, ContentDownload,
+    ContentHeader, ContentRequest, DeleteReport, DeleteRequest, DocumentRecord, DuplicateGroup,
+    DuplicateQuery, HealthReport, NewDocument, PutOutcome, RecordFilter, RecordStream,
+    RegisterOutcome, Result, RetentionReport, VerificationResult, VerifyAllEvent, VerifyAllOptions,
 };
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -229,5 +229,39 @@ impl Catalog for CatalogClient {
             )
             .await?;
         Ok(answer.into())
+    }
+
+    async fn delete_records(&self, request: DeleteRequest) -> Result<DeleteReport> {
+        let message = proto::DeleteRecordsRequest::from(request);
+        let answer = self
+            .call(
+                message,
+                |mut rpc, r| async move { rpc.delete_records(r).await },
+            )
+            .await?;
+        Ok(answer.into())
+    }
+
+    async fn apply_retention(&self, dry_run: bool) -> Result<RetentionReport> {
+        let message = proto::ApplyRetentionRequest { dry_run };
+        let answer = self
+            .call(
+                message,
+                |mut rpc, r| async move { rpc.apply_retention(r).await },
+            )
+            .await?;
+        Ok(answer.into())
+    }
+
+    async fn audit_storage(
+        &self,
+        options: AuditOptions,
+    ) -> Result<BoxStream<'static, Result<AuditEvent>>> {
+        let message = proto::AuditStorageRequest::from(options);
+        self.open_stream(
+            message,
+            |mut rpc, r| async move { rpc.audit_storage(r).await },
+        )
+        .await
     }
 }

@@ -1,6 +1,7 @@
-//! An LRU cache of records. Records are immutable once created, so a cached record never goes
-//! stale, even with many server processes on one database. Keys are hashed, so a lookup
-//! allocates nothing.
+//! An LRU cache of records. Records are immutable once created, but they can be deleted: the
+//! provider evicts what it deletes, and where other servers share the database it confirms a hit
+//! still exists before serving it (`provider/mod.rs`). Keys are hashed, so a lookup allocates
+//! nothing.
 
 use std::{num::NonZeroUsize, sync::Mutex};
 
@@ -93,6 +94,15 @@ impl RecordCache {
     }
 }
 
+impl RecordCache {
+    /// Forgets the record with `id` (its key entry then leads nowhere and misses).
+    pub fn evict(&self, id: i64) {
+        if let Some(inner) = self.inner.as_ref() {
+            lock(inner).by_id.pop(&id);
+        }
+    }
+}
+
 /// A poisoned lock only means another thread panicked mid-update of an LRU; the data is still a
 /// valid cache of immutable records, so keep using it.
 fn lock(inner: &Mutex<Inner>) -> std::sync::MutexGuard<'_, Inner> {
@@ -131,6 +141,15 @@ mod tests {
         cache.insert(&record(3));
         assert!(cache.get(2).is_none());
         assert_eq!(cache.get_by_key("a3", "u", "r").map(|r| r.id), Some(3));
+    }
+
+    #[test]
+    fn test_evicted_records_miss_by_id_and_by_key() {
+        let cache = RecordCache::new(4);
+        cache.insert(&record(1));
+        cache.evict(1);
+        assert!(cache.get(1).is_none());
+        assert!(cache.get_by_key("a1", "u", "r").is_none());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cache;
 pub mod call_limits;
 pub mod config;
 pub mod health;
+pub mod lifecycle;
 pub mod metadata;
 pub mod metering;
 pub mod migrate;

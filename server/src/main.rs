@@ -7,7 +7,7 @@ use docstokg_catalog::Catalog;
 use docstokg_catalog_server::{
     auth::BearerAuth,
     config::{self, Config},
-    metering, migrate,
+    lifecycle, metering, migrate,
     provider::{CatalogProvider, build_provider},
     server, telemetry,
     tls::{self, ServerTls},
@@ -70,6 +70,22 @@ struct MigrateArgs {
     json: bool,
 }
 
+/// How a garbage collection runs.
+#[derive(clap::Args)]
+struct GcArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Report what would be removed; remove nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Keep what is younger than this (e.g. 24h, 30m, 0) [default: catalog.gc.grace_period].
+    #[arg(long, value_name = "DURATION", value_parser = lifecycle::parse_duration)]
+    grace_period: Option<std::time::Duration>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the gRPC server.
@@ -81,6 +97,13 @@ enum Command {
     /// apply to both sides (DOCSTOKG_POSTGRES_URL is read by an enterprise side,
     /// DOCSTOKG_RDS_URL by a cloud side).
     Migrate(MigrateArgs),
+    /// Remove stored bytes that no record references and that are older than the grace period,
+    /// then leftovers of failed uploads, in batches.
+    ///
+    /// Safe while servers run: uploads and registrations of the same bytes pin them first, so
+    /// the collector keeps them. Resumable: a killed run's unfinished batch is finished by the
+    /// next one. Retention (`catalogctl retention`) deletes records; this frees their bytes.
+    Gc(GcArgs),
     /// Print the effective configuration (secrets redacted) and exit.
     Config {
         /// Print the reference of every key (Markdown) instead.
@@ -131,6 +154,7 @@ async fn main() -> ExitCode {
             .map(|config| print!("{}", config.render()))
             .map_err(|e| e.to_string()),
         Command::Migrate(args) => run_migration(args).await,
+        Command::Gc(args) => run_gc(args).await,
         Command::Serve(args) => match args.load() {
             Ok(config) => serve(config).await,
             Err(error) => Err(error.to_string()),
@@ -199,6 +223,9 @@ async fn serve(config: Config) -> Result<(), String> {
         Some(address) => Some(start_metrics(address, &provider, config.provider.name()).await?),
         None => None,
     };
+    if let Some(interval) = config.provider.retention_interval {
+        apply_retention_every(provider.clone(), interval);
+    }
     let catalog: Arc<dyn Catalog> = provider.clone();
     let listeners = server::Listeners {
         grpc: listener,
@@ -346,6 +373,56 @@ async fn run_migration(args: MigrateArgs) -> Result<(), String> {
             summary.records_deferred
         ))
     }
+}
+
+#[allow(clippy::print_stdout)] // The report is the command's output.
+async fn run_gc(args: GcArgs) -> Result<(), String> {
+    let config = args.config.load().map_err(|e| e.to_string())?;
+    telemetry::init(config.server.log_format);
+    let provider = build_provider(&config)
+        .await
+        .map_err(|e| format!("cannot open the provider: {e}"))?;
+    let options = lifecycle::GcOptions {
+        grace_period: args.grace_period.unwrap_or(config.provider.gc_grace_period),
+        dry_run: args.dry_run,
+    };
+    let mut progress = lifecycle::GcProgress::for_stderr();
+    let outcome = lifecycle::collect_garbage(provider.metadata(), provider.blobs(), options, |r| {
+        progress.update(r)
+    })
+    .await;
+    progress.finish();
+    provider.close().await;
+    let report = outcome.map_err(|e| format!("gc stopped: {e}; run it again to resume"))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| e.to_string())?
+        );
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(())
+}
+
+/// Applies the retention rules every `interval`, for as long as the server runs.
+fn apply_retention_every(provider: Arc<CatalogProvider>, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            match provider.apply_retention(false).await {
+                Ok(report) => tracing::info!(
+                    deleted = report.rules.iter().map(|r| r.deleted).sum::<i64>(),
+                    "scheduled retention applied"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "scheduled retention failed; trying again at the next interval")
+                }
+            }
+        }
+    });
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

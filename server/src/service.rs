@@ -9,8 +9,8 @@
 use std::{sync::Arc, time::Duration};
 
 use docstokg_catalog::{
-    Catalog, CatalogError, ContentHeader, ContentRequest, DuplicateQuery, ErrorKind, NewDocument,
-    RecordFilter, Result, VerifyAllOptions,
+    AuditOptions, Catalog, CatalogError, ContentHeader, ContentRequest, DeleteRequest,
+    DuplicateQuery, ErrorKind, NewDocument, RecordFilter, Result, VerifyAllOptions,
     convert::{DownloadPart, UploadPart, imported_record},
     proto,
 };
@@ -23,8 +23,13 @@ use crate::auth::require_write;
 
 /// The methods whose answer is a server stream, as their path ends: they keep their deadline and
 /// concurrency slot until their last message.
-pub const STREAMING_METHODS: [&str; 4] =
-    ["ListRecords", "FindDuplicates", "VerifyAll", "GetContent"];
+pub const STREAMING_METHODS: [&str; 5] = [
+    "ListRecords",
+    "FindDuplicates",
+    "VerifyAll",
+    "GetContent",
+    "AuditStorage",
+];
 
 type RpcResult<T> = std::result::Result<Response<T>, Status>;
 type RpcStream<T> = BoxStream<'static, std::result::Result<T, Status>>;
@@ -318,6 +323,29 @@ impl CatalogRpc {
     async fn inner_provider_health(&self) -> Result<proto::ProviderHealthResponse> {
         Ok(self.catalog.provider_health().await?.into())
     }
+
+    async fn inner_delete_records(
+        &self,
+        request: proto::DeleteRecordsRequest,
+    ) -> Result<proto::DeleteRecordsResponse> {
+        let request = DeleteRequest::try_from(request)?;
+        Ok(self.catalog.delete_records(request).await?.into())
+    }
+
+    async fn inner_apply_retention(
+        &self,
+        request: proto::ApplyRetentionRequest,
+    ) -> Result<proto::ApplyRetentionResponse> {
+        Ok(self.catalog.apply_retention(request.dry_run).await?.into())
+    }
+
+    async fn inner_audit_storage(
+        &self,
+        request: proto::AuditStorageRequest,
+    ) -> Result<RpcStream<proto::AuditStorageResponse>> {
+        let options = AuditOptions::from(request);
+        Ok(message_stream(self.catalog.audit_storage(options).await?))
+    }
 }
 
 #[tonic::async_trait]
@@ -456,5 +484,33 @@ impl CatalogService for CatalogRpc {
         _request: Request<proto::ProviderHealthRequest>,
     ) -> RpcResult<proto::ProviderHealthResponse> {
         answer(self.inner_provider_health().await)
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.delete_records", skip_all)]
+    async fn delete_records(
+        &self,
+        request: Request<proto::DeleteRecordsRequest>,
+    ) -> RpcResult<proto::DeleteRecordsResponse> {
+        require_write(&request)?;
+        answer(self.inner_delete_records(request.into_inner()).await)
+    }
+
+    #[tracing::instrument(name = "catalog.rpc.apply_retention", skip_all)]
+    async fn apply_retention(
+        &self,
+        request: Request<proto::ApplyRetentionRequest>,
+    ) -> RpcResult<proto::ApplyRetentionResponse> {
+        require_write(&request)?;
+        answer(self.inner_apply_retention(request.into_inner()).await)
+    }
+
+    type AuditStorageStream = RpcStream<proto::AuditStorageResponse>;
+
+    #[tracing::instrument(name = "catalog.rpc.audit_storage", skip_all)]
+    async fn audit_storage(
+        &self,
+        request: Request<proto::AuditStorageRequest>,
+    ) -> RpcResult<Self::AuditStorageStream> {
+        answer(self.inner_audit_storage(request.into_inner()).await)
     }
 }

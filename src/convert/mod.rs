@@ -7,7 +7,8 @@
 //! - `queries`: filters, FindDuplicates;
 //! - `verification`: Verify and VerifyAll;
 //! - `content`: PutContent and GetContent messages;
-//! - `reports`: Stats and ProviderHealth.
+//! - `reports`: Stats and ProviderHealth;
+//! - `lifecycle`: DeleteRecords, ApplyRetention and AuditStorage.
 
 /// Both `From` conversions between a domain struct and a wire message whose fields have the same
 /// names: `fields` move as they are, `collections` are converted item by item (a `Vec` of
@@ -35,6 +36,7 @@ macro_rules! mirror_conversions {
 }
 
 mod content;
+mod lifecycle;
 mod queries;
 mod records;
 mod reports;

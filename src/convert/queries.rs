@@ -11,6 +11,7 @@ impl From<RecordFilter> for proto::RecordFilter {
             content_type: f.content_type.unwrap_or_default(),
             created_after: f.created_after.map(to_timestamp),
             created_before: f.created_before.map(to_timestamp),
+            artifact_id: f.artifact_id.unwrap_or_default(),
         }
     }
 }
@@ -31,6 +32,7 @@ impl TryFrom<proto::RecordFilter> for RecordFilter {
                 .created_before
                 .map(|t| from_timestamp("filter.created_before", t))
                 .transpose()?,
+            artifact_id: none_if_empty(f.artifact_id),
         })
     }
 }
@@ -96,6 +98,7 @@ impl From<proto::FindDuplicatesRequest> for DuplicateQuery {
                 count => count,
             },
             include_records: request.include_records,
+            limit: (request.limit != 0).then_some(request.limit),
         }
     }
 }
@@ -105,6 +108,7 @@ impl From<DuplicateQuery> for proto::FindDuplicatesRequest {
         Self {
             min_count: query.min_count,
             include_records: query.include_records,
+            limit: query.limit.unwrap_or_default(),
         }
     }
 }
@@ -118,17 +122,20 @@ mod tests {
         let wire = proto::FindDuplicatesRequest {
             min_count: 0,
             include_records: true,
+            limit: 0,
         };
         assert_eq!(
             DuplicateQuery::from(wire),
             DuplicateQuery {
                 min_count: 2,
-                include_records: true
+                include_records: true,
+                limit: None,
             }
         );
         let query = DuplicateQuery {
             min_count: 3,
             include_records: false,
+            limit: Some(5),
         };
         assert_eq!(
             DuplicateQuery::from(proto::FindDuplicatesRequest::from(query.clone())),

@@ -3,11 +3,47 @@
 use crate::{BackendHealth, CatalogStats, HealthReport, HealthState, StorageBackend, proto};
 
 mirror_conversions!(StorageBackend, proto::StorageBackend; fields: role, kind, location);
-mirror_conversions!(
-    CatalogStats, proto::StatsResponse;
-    fields: provider, total_records, total_bytes, unique_sha256, unique_artifacts, duplicate_groups;
-    collections: by_resolver, storage_backends, details
-);
+impl From<CatalogStats> for proto::StatsResponse {
+    fn from(s: CatalogStats) -> Self {
+        Self {
+            dedup_ratio: s.dedup_ratio(),
+            provider: s.provider,
+            total_records: s.total_records,
+            total_bytes: s.total_bytes,
+            unique_sha256: s.unique_sha256,
+            unique_artifacts: s.unique_artifacts,
+            duplicate_groups: s.duplicate_groups,
+            by_resolver: s.by_resolver.into_iter().collect(),
+            storage_backends: s.storage_backends.into_iter().map(Into::into).collect(),
+            details: s.details.into_iter().collect(),
+            hashed_bytes: s.hashed_bytes,
+            unique_bytes: s.unique_bytes,
+            dedup_saved_bytes: s.dedup_saved_bytes,
+            duplicate_groups_by_resolver: s.duplicate_groups_by_resolver.into_iter().collect(),
+        }
+    }
+}
+
+impl From<proto::StatsResponse> for CatalogStats {
+    /// The ratio is not carried: [`CatalogStats::dedup_ratio`] recomputes it from the sizes.
+    fn from(s: proto::StatsResponse) -> Self {
+        Self {
+            provider: s.provider,
+            total_records: s.total_records,
+            total_bytes: s.total_bytes,
+            unique_sha256: s.unique_sha256,
+            unique_artifacts: s.unique_artifacts,
+            duplicate_groups: s.duplicate_groups,
+            by_resolver: s.by_resolver.into_iter().collect(),
+            storage_backends: s.storage_backends.into_iter().map(Into::into).collect(),
+            details: s.details.into_iter().collect(),
+            hashed_bytes: s.hashed_bytes,
+            unique_bytes: s.unique_bytes,
+            dedup_saved_bytes: s.dedup_saved_bytes,
+            duplicate_groups_by_resolver: s.duplicate_groups_by_resolver.into_iter().collect(),
+        }
+    }
+}
 
 impl From<HealthState> for proto::HealthState {
     fn from(s: HealthState) -> Self {

@@ -120,6 +120,7 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
 
     let query = DuplicateQuery {
         include_records: true,
+        limit: None,
         ..DuplicateQuery::default()
     };
     let mut groups = client.find_duplicates(query.clone()).await.expect("stream");
@@ -157,6 +158,7 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
         let groups_only = DuplicateQuery {
             min_count,
             include_records: false,
+            limit: None,
         };
         let groups: Vec<_> = client
             .find_duplicates(groups_only)
@@ -211,6 +213,7 @@ async fn test_a_stalled_duplicates_stream_gives_its_connection_back_at_the_deadl
     let baseline = server.resident_kib();
     let query = DuplicateQuery {
         include_records: true,
+        limit: None,
         ..DuplicateQuery::default()
     };
     let mut stalled = client.find_duplicates(query).await.expect("stream");

@@ -456,10 +456,57 @@ async fn read_cases(client: &mut CatalogServiceClient<Channel>, corpus: &mut Cor
         .find_duplicates(proto::FindDuplicatesRequest {
             min_count: -3,
             include_records: true,
+            limit: 0,
         })
         .await;
     corpus.check(
         "FindDuplicates: negative min_count",
+        Code::InvalidArgument,
+        result,
+    );
+    let result = client
+        .find_duplicates(proto::FindDuplicatesRequest {
+            min_count: 2,
+            include_records: false,
+            limit: i64::MIN,
+        })
+        .await;
+    corpus.check(
+        "FindDuplicates: negative limit",
+        Code::InvalidArgument,
+        result,
+    );
+    let result = client
+        .delete_records(proto::DeleteRecordsRequest {
+            ids: vec![],
+            filter: Some(proto::RecordFilter::default()),
+            dry_run: false,
+        })
+        .await;
+    corpus.check(
+        "DeleteRecords: an empty filter (would match every record)",
+        Code::InvalidArgument,
+        result,
+    );
+    let result = client
+        .delete_records(proto::DeleteRecordsRequest {
+            ids: vec![1, i64::MIN],
+            filter: None,
+            dry_run: true,
+        })
+        .await;
+    corpus.check(
+        "DeleteRecords: a negative id",
+        Code::InvalidArgument,
+        result,
+    );
+    let result = client
+        .audit_storage(proto::AuditStorageRequest {
+            rehash_rate: f64::NAN,
+        })
+        .await;
+    corpus.check(
+        "AuditStorage: NaN rehash_rate",
         Code::InvalidArgument,
         result,
     );

@@ -136,6 +136,7 @@ async fn records(catalog: &dyn Catalog) -> Vec<DocumentRecord> {
 async fn duplicate_groups(catalog: &dyn Catalog) -> Vec<(String, i64, i64, Vec<i64>)> {
     let query = DuplicateQuery {
         include_records: true,
+        limit: None,
         ..DuplicateQuery::default()
     };
     let groups: Vec<_> = catalog

@@ -4,6 +4,8 @@
 //! as `error: <message>`; the exit code is 2 for bad input and 1 for every other failure.
 #![allow(clippy::print_stdout)]
 
+#[path = "catalogctl/audit.rs"]
+mod audit;
 #[path = "catalogctl/cli.rs"]
 mod cli;
 #[path = "catalogctl/commands.rs"]

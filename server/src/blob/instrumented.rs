@@ -5,10 +5,11 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 use tracing::{Instrument, debug_span};
 
-use super::{BlobExpectation, BlobStore, ByteRange, StoredBlob};
+use super::{BlobExpectation, BlobStore, ByteRange, LeftoverReport, StoredBlob, StoredObject};
 use crate::{
     metering::{FilesystemUsage, time_store},
     span_stream::in_span,
@@ -65,6 +66,31 @@ impl BlobStore for InstrumentedBlobs {
         let opened = self.inner.read(storage_uri, range).instrument(span.clone());
         let body = time_store("blob", "read", opened).await?;
         Ok(in_span(span, body))
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StoredObject>> {
+        let span = debug_span!("catalog.blob.list", after, limit);
+        time_store(
+            "blob",
+            "list",
+            self.inner.list(after, limit).instrument(span),
+        )
+        .await
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<bool> {
+        let span = debug_span!("catalog.blob.remove", sha256);
+        time_store("blob", "remove", self.inner.remove(sha256).instrument(span)).await
+    }
+
+    async fn sweep_leftovers(
+        &self,
+        before: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<LeftoverReport> {
+        let span = debug_span!("catalog.blob.sweep_leftovers", %before, dry_run);
+        let sweep = self.inner.sweep_leftovers(before, dry_run).instrument(span);
+        time_store("blob", "sweep_leftovers", sweep).await
     }
 
     fn filesystem(&self) -> Option<FilesystemUsage> {

@@ -7,14 +7,16 @@ use std::{
 };
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use docstokg_catalog::{BackendHealth, ByteStream, CatalogError, Result, StorageBackend};
 
 use crate::metering::FilesystemUsage;
 
 use super::{
-    BlobExpectation, BlobStore, ByteRange, StoredBlob,
+    BlobExpectation, BlobStore, ByteRange, LeftoverReport, StoredBlob, StoredObject,
     blocking_io::write_and_hash,
     local_reader::{FILE_SCHEME, LocalReader, io_error},
+    local_sweep,
 };
 use crate::health::timed_probe;
 
@@ -79,6 +81,17 @@ async fn remove_stale_uploads(tmp: &Path) -> io::Result<()> {
     })
     .await
     .map_err(io::Error::other)?
+}
+
+/// Runs `work` on a blocking thread; an I/O error is reported as `doing`.
+async fn blocking<T: Send + 'static>(
+    doing: &'static str,
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| CatalogError::internal(format!("{doing}: {e}")).caused_by(e))?
+        .map_err(|e| io_error(doing, e))
 }
 
 /// Makes a rename durable by syncing the directory that holds the new name.
@@ -165,6 +178,35 @@ impl BlobStore for LocalBlobStore {
 
     async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream> {
         self.reader.read(storage_uri, range).await
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StoredObject>> {
+        let cas = self.root().join("cas").join("sha256");
+        let after = after.map(str::to_owned);
+        blocking("listing stored objects", move || {
+            local_sweep::list(&cas, after.as_deref(), limit)
+        })
+        .await
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<bool> {
+        let path = self.path_of(sha256);
+        blocking("removing a stored object", move || {
+            local_sweep::remove(&path)
+        })
+        .await
+    }
+
+    async fn sweep_leftovers(
+        &self,
+        before: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<LeftoverReport> {
+        let tmp = self.tmp.clone();
+        blocking("sweeping temporary files", move || {
+            local_sweep::sweep(&tmp, before, dry_run)
+        })
+        .await
     }
 
     fn filesystem(&self) -> Option<FilesystemUsage> {

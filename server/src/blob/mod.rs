@@ -7,10 +7,12 @@ mod digest;
 mod instrumented;
 pub mod local;
 mod local_reader;
+mod local_sweep;
 mod read_only_roots;
 pub mod s3;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
 use crate::metering::FilesystemUsage;
@@ -67,6 +69,28 @@ pub struct StoredBlob {
     pub deduplicated: bool,
 }
 
+/// One stored object, as [`BlobStore::list`] finds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its SHA-256 (lowercase hex), which is its address.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: u64,
+    /// When it was last written.
+    pub modified: DateTime<Utc>,
+}
+
+/// What [`BlobStore::sweep_leftovers`] found (and, unless a dry run, removed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeftoverReport {
+    /// Temporary files or objects older than the cut-off that no upload holds.
+    pub temporary: u64,
+    /// Their sizes.
+    pub temporary_bytes: u64,
+    /// Multipart uploads started before the cut-off and never completed (S3).
+    pub multipart_uploads: u64,
+}
+
 /// A content-addressed store of bytes.
 ///
 /// `put` writes nothing visible unless the bytes match the expectation: a mismatch, an error of the
@@ -98,6 +122,19 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Streams the bytes of `range` of the object at `storage_uri`.
     async fn read(&self, storage_uri: &str, range: ByteRange) -> Result<ByteStream>;
+
+    /// Up to `limit` stored objects with hashes above `after`, ascending by hash: a listing
+    /// that resumes where the last page ended.
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StoredObject>>;
+
+    /// Removes the object of `sha256`; false when there was none. Only the garbage collector
+    /// calls it, after making sure no record references the bytes.
+    async fn remove(&self, sha256: &str) -> Result<bool>;
+
+    /// Removes (unless `dry_run`) what failed or killed uploads left older than `before`:
+    /// temporary files no upload holds, temporary objects, incomplete multipart uploads.
+    async fn sweep_leftovers(&self, before: DateTime<Utc>, dry_run: bool)
+    -> Result<LeftoverReport>;
 
     /// Space on the filesystem under a local store, for the metrics endpoint; `None` elsewhere.
     fn filesystem(&self) -> Option<FilesystemUsage> {

@@ -5,12 +5,13 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use docstokg_catalog::{BackendHealth, ByteStream, Result, StorageBackend};
 
 use crate::metering::FilesystemUsage;
 
 use super::{
-    BlobExpectation, BlobStore, ByteRange, StoredBlob,
+    BlobExpectation, BlobStore, ByteRange, LeftoverReport, StoredBlob, StoredObject,
     local_reader::{LocalReader, out_of_scope},
 };
 
@@ -78,6 +79,22 @@ impl BlobStore for WithReadOnlyRoots {
             .ok_or_else(|| out_of_scope(storage_uri))?
             .read(storage_uri, range)
             .await
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StoredObject>> {
+        self.primary.list(after, limit).await
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<bool> {
+        self.primary.remove(sha256).await
+    }
+
+    async fn sweep_leftovers(
+        &self,
+        before: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<LeftoverReport> {
+        self.primary.sweep_leftovers(before, dry_run).await
     }
 
     fn filesystem(&self) -> Option<FilesystemUsage> {

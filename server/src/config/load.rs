@@ -90,7 +90,7 @@ fn read_file(path: &Path) -> Result<Vec<(&'static str, String)>, ConfigError> {
 }
 
 /// Appends the leaves of `value` (the mapping at `prefix`) as (setting key, text); a list
-/// becomes one `:`-separated string.
+/// becomes one string, its items joined by the setting's separator (`:` unless it says otherwise).
 fn flatten(
     prefix: &str,
     value: &Value,
@@ -121,7 +121,7 @@ fn flatten(
                 let parts: Option<Vec<String>> = items.iter().map(scalar_text).collect();
                 let parts =
                     parts.ok_or_else(|| ConfigError(format!("{key} must be a list of strings")))?;
-                out.push((setting.key, parts.join(":")));
+                out.push((setting.key, parts.join(setting.list_separator)));
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) | Value::Null => {
                 let setting = settings::find(&key).ok_or_else(|| unknown_key(&key))?;

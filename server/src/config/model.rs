@@ -8,7 +8,10 @@ use std::{
     num::{NonZeroU32, NonZeroUsize},
     path::PathBuf,
     str::FromStr,
+    time::Duration,
 };
+
+use crate::lifecycle::RetentionRule;
 
 use super::{load::Layers, preset::ProviderName};
 
@@ -83,6 +86,12 @@ pub struct ProviderConfig {
     pub cache_size: usize,
     /// Directories Verify and GetContent may also read.
     pub verify_roots: Vec<PathBuf>,
+    /// The retention rules, in configuration order.
+    pub retention_rules: Vec<RetentionRule>,
+    /// How often the server applies them itself; `None`: only when asked.
+    pub retention_interval: Option<Duration>,
+    /// Garbage collection keeps what is younger than this.
+    pub gc_grace_period: Duration,
 }
 
 impl ProviderConfig {

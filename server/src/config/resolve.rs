@@ -4,6 +4,7 @@
 //! variable and the YAML key; nothing is raised or clamped silently. Which section a store's
 //! settings come from is [`section_for`]'s decision alone.
 
+use crate::lifecycle::{RetentionRule, parse_duration};
 use std::{fmt, num::NonZeroU32, path::PathBuf, str::FromStr};
 
 use super::{
@@ -160,12 +161,30 @@ fn resolve_provider(v: &Values) -> Result<ProviderConfig, ConfigError> {
             None => Ok(roots),
         }
     })?;
+    let retention_rules = v.choice(
+        "catalog.retention.rules",
+        Vec::new(),
+        RetentionRule::parse_all,
+    )?;
+    let retention_interval =
+        v.choice(
+            "catalog.retention.interval",
+            None,
+            |raw| match parse_duration(raw)? {
+                interval if interval.is_zero() => Err("must be longer than 0".to_owned()),
+                interval => Ok(Some(interval)),
+            },
+        )?;
+    let gc_grace_period = v.parse_with("catalog.gc.grace_period", parse_duration)?;
     Ok(ProviderConfig {
         name,
         metadata,
         blobs,
         cache_size,
         verify_roots,
+        retention_rules,
+        retention_interval,
+        gc_grace_period,
     })
 }
 

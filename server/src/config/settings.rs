@@ -15,6 +15,18 @@ pub struct Setting {
     pub secret: bool,
     /// What it means.
     pub doc: &'static str,
+    /// What joins the items of a YAML list given for it.
+    pub list_separator: &'static str,
+}
+
+impl Setting {
+    /// The same setting, its YAML list items joined by `separator`.
+    const fn separated_by(self, separator: &'static str) -> Self {
+        Self {
+            list_separator: separator,
+            ..self
+        }
+    }
 }
 
 const fn setting(
@@ -29,6 +41,7 @@ const fn setting(
         default,
         secret: false,
         doc,
+        list_separator: ":",
     }
 }
 
@@ -39,6 +52,7 @@ const fn secret(key: &'static str, env: &'static [&'static str], doc: &'static s
         default: None,
         secret: true,
         doc,
+        list_separator: ":",
     }
 }
 
@@ -69,6 +83,27 @@ pub const SETTINGS: &[Setting] = &[
         None,
         "Directories outside the provider's storage that Verify and GetContent may read (read-only), \
          separated by ':' (YAML: a list or a ':'-separated string), e.g. the download pipeline's own directory.",
+    ),
+    setting(
+        "catalog.retention.rules",
+        &["DOCSTOKG_RETENTION_RULES"],
+        None,
+        "Retention rules, separated by ';' (YAML: a list), each `NAME key=value...` with keys resolver, content_type, \
+         max_age (e.g. 90d) and keep_latest (the newest N records of each artifact are kept); a rule needs max_age or \
+         keep_latest. Applied by ApplyRetention (`catalogctl retention`) and on the schedule below. See docs/lifecycle.md.",
+    )
+    .separated_by(";"),
+    setting(
+        "catalog.retention.interval",
+        &["DOCSTOKG_RETENTION_INTERVAL"],
+        None,
+        "Apply the retention rules inside the server every this long (e.g. 6h); unset: only when asked.",
+    ),
+    setting(
+        "catalog.gc.grace_period",
+        &["DOCSTOKG_GC_GRACE_PERIOD"],
+        Some("24h"),
+        "`catalog-server gc` keeps stored objects, temporary files and pins younger than this (s, m, h or d; 0 for none).",
     ),
     setting(
         "catalog.dev.db_path",

@@ -12,7 +12,7 @@ use docstokg_catalog::{
 use futures::stream::BoxStream;
 use tracing::{Instrument, debug_span};
 
-use super::{Lookup, MetadataStats, MetadataStore, RecordReads};
+use super::{LifecycleSql, Lookup, MetadataStats, MetadataStore, RecordReads};
 use crate::{
     metering::{PoolUsage, time_store},
     span_stream::in_span,
@@ -81,6 +81,14 @@ impl MetadataStore for InstrumentedMetadata {
             self.inner.existing_keys(keys).instrument(span),
         )
         .await
+    }
+
+    fn lifecycle(&self) -> &dyn LifecycleSql {
+        self.inner.lifecycle()
+    }
+
+    fn shared_by_servers(&self) -> bool {
+        self.inner.shared_by_servers()
     }
 
     fn reads(&self) -> &dyn RecordReads {

@@ -4,6 +4,7 @@
 
 mod coalescer;
 mod instrumented;
+pub mod lifecycle_sql;
 mod paging;
 pub mod postgres;
 mod postgres_import;
@@ -22,6 +23,7 @@ use futures::stream::BoxStream;
 
 use crate::metering::PoolUsage;
 pub use instrumented::InstrumentedMetadata;
+pub use lifecycle_sql::{LifecycleSql, RetentionSelection};
 pub use postgres::PostgresStore;
 pub use shared_sql::RecordReads;
 pub use sqlite::SqliteStore;
@@ -52,6 +54,12 @@ pub struct MetadataStats {
     pub duplicate_groups: i64,
     /// Records per resolver.
     pub by_resolver: Vec<(String, i64)>,
+    /// Sum of the sizes of records with a sha256.
+    pub hashed_bytes: i64,
+    /// Sum over distinct sha256 values of one record's size.
+    pub unique_bytes: i64,
+    /// Duplicate groups holding a record of each resolver.
+    pub duplicate_groups_by_resolver: Vec<(String, i64)>,
 }
 
 /// A database of records. Inputs arrive validated; the store enforces the unique key
@@ -86,6 +94,14 @@ pub trait MetadataStore: Send + Sync + 'static {
 
     /// The shared reads of this store's database.
     fn reads(&self) -> &dyn RecordReads;
+
+    /// The lifecycle statements of this store's database: deletes, pins and tombstones.
+    fn lifecycle(&self) -> &dyn LifecycleSql;
+
+    /// True when other server processes may write the same database (PostgreSQL), so that a
+    /// cached record must be confirmed before it is served; false when this process is the only
+    /// writer of it (SQLite: the provider evicts what it deletes).
+    fn shared_by_servers(&self) -> bool;
 
     /// The record with `id`.
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {

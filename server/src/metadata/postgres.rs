@@ -22,6 +22,7 @@ use sqlx::{
 use super::{
     MetadataStore,
     coalescer::{Coalescer, Job},
+    lifecycle_sql::{LifecycleSql, SharedLifecycle},
     postgres_import::import_batch,
     postgres_sql::{CreatedRow, records_by_key},
     row::{
@@ -48,6 +49,7 @@ pub struct PostgresStore {
     pool: PgPool,
     reads: SharedReads<Postgres>,
     singles: Coalescer<NewDocument, RegisterOutcome>,
+    lifecycle: SharedLifecycle<Postgres>,
 }
 
 impl Job for NewDocument {
@@ -92,6 +94,7 @@ impl PostgresStore {
         );
         Ok(Self {
             reads: SharedReads::new(pool.clone(), "postgres", redact(connection_url)),
+            lifecycle: SharedLifecycle::new((pool.clone(), "postgres"), (pool.clone(), "postgres")),
             pool,
             singles,
         })
@@ -102,6 +105,14 @@ impl PostgresStore {
 impl MetadataStore for PostgresStore {
     fn reads(&self) -> &dyn RecordReads {
         &self.reads
+    }
+
+    fn lifecycle(&self) -> &dyn LifecycleSql {
+        &self.lifecycle
+    }
+
+    fn shared_by_servers(&self) -> bool {
+        true
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {

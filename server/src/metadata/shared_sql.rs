@@ -53,6 +53,15 @@ const STATS_TOTALS: &str = "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIG
 /// Stats: hashes shared by two or more records.
 const STATS_DUPLICATE_GROUPS: &str = "SELECT COUNT(*) FROM (SELECT sha256 FROM documents \
     WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) > 1) AS duplicate_sets";
+/// Stats: bytes registered with a hash, and bytes stored once per distinct hash.
+const STATS_DEDUP_BYTES: &str = "SELECT CAST(COALESCE(SUM(total), 0) AS BIGINT), \
+    CAST(COALESCE(SUM(one_copy), 0) AS BIGINT) FROM (SELECT SUM(bytes) AS total, \
+    MAX(bytes) AS one_copy FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256) AS per_hash";
+/// Stats: duplicate groups holding a record of each resolver.
+const STATS_DUPLICATE_GROUPS_BY_RESOLVER: &str = "SELECT d.resolver, COUNT(DISTINCT d.sha256) \
+    FROM documents d JOIN (SELECT sha256 FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 \
+    HAVING COUNT(*) > 1) AS duplicate_sets ON d.sha256 = duplicate_sets.sha256 \
+    GROUP BY d.resolver ORDER BY d.resolver";
 /// Stats: records per resolver.
 const STATS_BY_RESOLVER: &str =
     "SELECT resolver, COUNT(*) FROM documents GROUP BY resolver ORDER BY resolver";
@@ -75,17 +84,21 @@ pub trait Dialect: Database {
 }
 
 /// A value a [`RecordFilter`] binds.
-enum FilterValue {
+pub(super) enum FilterValue {
     Text(String),
     Instant(DateTime<Utc>),
 }
 
 /// `filter` as `AND ...` conditions whose parameters are numbered from `first`, and their values.
-fn filter_sql<DB: Dialect>(filter: &RecordFilter, first: usize) -> (String, Vec<FilterValue>) {
+pub(super) fn filter_sql<DB: Dialect>(
+    filter: &RecordFilter,
+    first: usize,
+) -> (String, Vec<FilterValue>) {
     let texts = [
         ("run_id =", &filter.run_id),
         ("resolver =", &filter.resolver),
         ("content_type =", &filter.content_type),
+        ("artifact_id =", &filter.artifact_id),
     ];
     let instants = [
         ("created_at >=", filter.created_after),
@@ -207,6 +220,7 @@ where
     for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
     for<'r> DocumentRow: FromRow<'r, DB::Row>,
     for<'r> (i64,): FromRow<'r, DB::Row>,
+    for<'r> (i64, i64): FromRow<'r, DB::Row>,
     for<'r> (i64, i64, i64, i64): FromRow<'r, DB::Row>,
     for<'r> (String, i64): FromRow<'r, DB::Row>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -282,7 +296,19 @@ where
             .fetch_all(&mut *self.connection().await?)
             .await
             .map_err(failed)?;
+        let (hashed_bytes, unique_bytes): (i64, i64) = sqlx::query_as(STATS_DEDUP_BYTES)
+            .fetch_one(&mut *self.connection().await?)
+            .await
+            .map_err(failed)?;
+        let duplicate_groups_by_resolver: Vec<(String, i64)> =
+            sqlx::query_as(STATS_DUPLICATE_GROUPS_BY_RESOLVER)
+                .fetch_all(&mut *self.connection().await?)
+                .await
+                .map_err(failed)?;
         Ok(MetadataStats {
+            hashed_bytes,
+            unique_bytes,
+            duplicate_groups_by_resolver,
             total_records,
             total_bytes,
             unique_sha256,
@@ -330,7 +356,10 @@ where
 }
 
 /// Binds the values of [`filter_sql`], in order.
-fn bind_filter<'q, DB, O>(mut query: Query<'q, DB, O>, values: Vec<FilterValue>) -> Query<'q, DB, O>
+pub(super) fn bind_filter<'q, DB, O>(
+    mut query: Query<'q, DB, O>,
+    values: Vec<FilterValue>,
+) -> Query<'q, DB, O>
 where
     DB: Dialect,
     for<'a> String: Encode<'a, DB> + Type<DB>,
@@ -345,13 +374,18 @@ where
 }
 
 /// The duplicate groups of `query`, ordered by count DESC then sha256 ASC (and, with records, by
-/// id within a group). `min_count` is a validated integer and is inlined, since a PostgreSQL
+/// id within a group), at most `limit` groups. `min_count` and `limit` are validated integers
+/// and are inlined, since a PostgreSQL
 /// cursor declaration takes no bind parameters.
 pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
     let groups = format!(
         "SELECT sha256, COUNT(*) AS group_count, CAST(SUM(bytes) AS BIGINT) AS group_bytes \
-         FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {}",
-        query.min_count
+         FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {}{}",
+        query.min_count,
+        query
+            .limit
+            .map(|limit| format!(" ORDER BY group_count DESC, sha256 ASC LIMIT {limit}"))
+            .unwrap_or_default()
     );
     if query.include_records {
         format!(

@@ -30,6 +30,7 @@ use crate::metering::PoolUsage;
 use super::{
     MetadataStore,
     coalescer::{Coalescer, Job},
+    lifecycle_sql::{LifecycleSql, SharedLifecycle},
     row::{COLUMNS, DocumentRow, GroupAssembler, GroupTotals, GroupedRow, now_micros},
     shared_sql::{
         Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_sql, pool_usage,
@@ -62,6 +63,7 @@ pub struct SqliteStore {
     stream_pool: SqlitePool,
     write_pool: SqlitePool,
     writer: Coalescer<Write, Vec<RegisterOutcome>>,
+    lifecycle: SharedLifecycle<Sqlite>,
 }
 
 /// A write the single writer runs inside a group commit.
@@ -146,6 +148,10 @@ impl SqliteStore {
         );
         Ok(Self {
             reads: SharedReads::new(pool.clone(), "sqlite", db_path.to_owned()),
+            lifecycle: SharedLifecycle::new(
+                (pool.clone(), "sqlite"),
+                (write_pool.clone(), "sqlite_writer"),
+            ),
             pool,
             stream_pool,
             write_pool,
@@ -461,6 +467,14 @@ async fn import_on(
 impl MetadataStore for SqliteStore {
     fn reads(&self) -> &dyn RecordReads {
         &self.reads
+    }
+
+    fn lifecycle(&self) -> &dyn LifecycleSql {
+        &self.lifecycle
+    }
+
+    fn shared_by_servers(&self) -> bool {
+        false
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {

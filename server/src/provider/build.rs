@@ -38,6 +38,7 @@ pub async fn build_provider(config: &Config) -> Result<CatalogProvider> {
         max_batch: config.server.max_batch_size,
         max_upload_bytes: config.server.max_upload_bytes,
         cache_size: config.provider.cache_size,
+        retention: config.provider.retention_rules.clone(),
     };
     Ok(CatalogProvider::new(settings, metadata, blobs))
 }

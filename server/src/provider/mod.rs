@@ -14,10 +14,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use docstokg_catalog::{
-    Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader, ContentRequest,
-    DocumentRecord, DuplicateGroup, DuplicateQuery, HealthReport, NewDocument, PutOutcome,
-    RecordFilter, RecordStream, RegisterOutcome, Result, VerificationResult, VerifyAllEvent,
-    VerifyAllOptions, validation,
+    AuditEvent, AuditOptions, Catalog, CatalogError, CatalogStats, ContentDownload, ContentHeader,
+    ContentRequest, DeleteReport, DeleteRequest, DocumentRecord, DuplicateGroup, DuplicateQuery,
+    ErrorKind, HealthReport, NewDocument, PutOutcome, RecordFilter, RecordStream, RegisterOutcome,
+    Result, RetentionReport, VerificationResult, VerifyAllEvent, VerifyAllOptions, validation,
 };
 use futures::stream::BoxStream;
 use tracing::Span;
@@ -28,6 +28,7 @@ use detached::detached;
 use crate::{
     blob::{BlobStore, InstrumentedBlobs},
     cache::RecordCache,
+    lifecycle::{RetentionRule, audit, delete, pins, retention},
     metadata::{InstrumentedMetadata, Lookup, MetadataStore},
 };
 
@@ -42,6 +43,8 @@ pub struct ProviderSettings {
     pub max_upload_bytes: u64,
     /// Records kept in the LRU cache (0 disables it).
     pub cache_size: usize,
+    /// Retention rules, applied by ApplyRetention.
+    pub retention: Vec<RetentionRule>,
 }
 
 /// A catalog made of a metadata store and a blob store.
@@ -90,7 +93,9 @@ impl CatalogProvider {
 
     /// The record with a validated `id`, from the cache or the metadata store.
     pub(crate) async fn record(&self, id: i64) -> Result<DocumentRecord> {
-        if let Some(record) = self.cache.get(id) {
+        if let Some(record) = self.cache.get(id)
+            && self.still_exists(&record).await?
+        {
             return Ok(record);
         }
         let record = self
@@ -102,10 +107,147 @@ impl CatalogProvider {
         Ok(record)
     }
 
+    /// Whether a cached `record` may be served: always where this process is the only writer of
+    /// the database (it evicts what it deletes); where other servers share it, only once the
+    /// database confirms the record still exists (one indexed read), since another server may
+    /// have deleted it. A record found gone is evicted.
+    async fn still_exists(&self, record: &DocumentRecord) -> Result<bool> {
+        if !self.metadata.shared_by_servers() {
+            return Ok(true);
+        }
+        let exists = !self
+            .metadata
+            .lifecycle()
+            .existing_ids(&[record.id])
+            .await?
+            .is_empty();
+        if !exists {
+            self.cache.evict(record.id);
+        }
+        Ok(exists)
+    }
+
+    /// Registers `document`, pinning its bytes first when it points at an object of this
+    /// provider's store by hash, so that garbage collection cannot remove them under it; a
+    /// document pointing at such an object that is not there is FAILED_PRECONDITION.
+    async fn register_pinned(&self, document: NewDocument) -> Result<RegisterOutcome> {
+        let Some(sha256) = self.cas_reference(&document) else {
+            return self.metadata.register(document).await;
+        };
+        let lifecycle = self.metadata.lifecycle();
+        let pin = pins::hold(lifecycle, &sha256).await?;
+        let registered = async {
+            let uri = document.storage_uri.as_deref().unwrap_or_default();
+            if self.blobs.size(uri).await?.is_none() {
+                return Err(missing_bytes("document.storage_uri", uri));
+            }
+            self.metadata.register(document).await
+        }
+        .await;
+        pins::release(lifecycle, pin).await;
+        registered
+    }
+
+    /// Stores an upload and registers it. Bytes not pinned yet (`pin` is `None`) are pinned
+    /// once their hash is known and then checked to be still there: a collector may have
+    /// removed identical bytes that were already stored, and then the upload must be retried.
+    async fn store_then_register(
+        &self,
+        header: ContentHeader,
+        body: docstokg_catalog::ByteStream,
+        pin: &mut Option<i64>,
+    ) -> Result<PutOutcome> {
+        let (document, deduplicated) = content::store_upload(
+            self.blobs.as_ref(),
+            header,
+            body,
+            self.settings.max_upload_bytes,
+        )
+        .await?;
+        if pin.is_none() {
+            let sha256 = document.sha256.clone().unwrap_or_default();
+            *pin = Some(pins::hold(self.metadata.lifecycle(), &sha256).await?);
+            let uri = document.storage_uri.as_deref().unwrap_or_default();
+            if self.blobs.size(uri).await?.is_none() {
+                return Err(pins::collected_meanwhile(&sha256));
+            }
+        }
+        let registration = self.register_document(document, false).await?;
+        Ok(PutOutcome {
+            registration,
+            deduplicated,
+        })
+    }
+
+    /// Registers a validated `document`: from the cache when its key is there (and still
+    /// exists), otherwise in the metadata store, pinning its bytes unless `pin` is false (the
+    /// caller holds a pin already).
+    async fn register_document(&self, document: NewDocument, pin: bool) -> Result<RegisterOutcome> {
+        if let Some(record) = self.cache.get_by_key(
+            &document.artifact_id,
+            &document.source_url,
+            &document.resolver,
+        ) && self.still_exists(&record).await?
+        {
+            return Ok(RegisterOutcome::existing(&document, record));
+        }
+        let outcome = if pin {
+            self.register_pinned(document).await?
+        } else {
+            self.metadata.register(document).await?
+        };
+        Span::current().record("record_id", outcome.record.id);
+        Ok(self.remember(outcome))
+    }
+
+    /// Pins (into `held`) the stored objects a batch points at and checks they are there, as
+    /// [`Self::register_pinned`] does for one document.
+    async fn hold_batch_references(
+        &self,
+        documents: &[NewDocument],
+        held: &mut Vec<i64>,
+    ) -> Result<()> {
+        let mut pinned = std::collections::HashSet::new();
+        for (index, document) in documents.iter().enumerate() {
+            let Some(sha256) = self.cas_reference(document) else {
+                continue;
+            };
+            if pinned.insert(sha256.clone()) {
+                held.push(pins::hold(self.metadata.lifecycle(), &sha256).await?);
+            }
+            let uri = document.storage_uri.as_deref().unwrap_or_default();
+            if self.blobs.size(uri).await?.is_none() {
+                return Err(missing_bytes(
+                    &format!("documents[{index}].storage_uri"),
+                    uri,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The hash of the stored object `document` points at, when its storage_uri is the
+    /// content address of its sha256 in this provider's store.
+    fn cas_reference(&self, document: &NewDocument) -> Option<String> {
+        let sha256 = document.sha256.as_deref()?;
+        (document.storage_uri.as_deref()? == self.blobs.uri_of(sha256)).then(|| sha256.to_owned())
+    }
+
     fn remember(&self, outcome: RegisterOutcome) -> RegisterOutcome {
         self.cache.insert(&outcome.record);
         outcome
     }
+}
+
+/// The error of a registration pointing at an object of the provider's store that is not there.
+fn missing_bytes(field: &str, uri: &str) -> CatalogError {
+    CatalogError::new(
+        ErrorKind::FailedPrecondition,
+        format!(
+            "{field}: no bytes at {uri}: a storage_uri in this provider's storage must name \
+             stored bytes; upload them with PutContent"
+        ),
+    )
 }
 
 #[async_trait]
@@ -118,16 +260,7 @@ impl Catalog for CatalogProvider {
     )]
     async fn register_or_get(&self, document: NewDocument) -> Result<RegisterOutcome> {
         let document = validation::new_document(document)?;
-        if let Some(record) = self.cache.get_by_key(
-            &document.artifact_id,
-            &document.source_url,
-            &document.resolver,
-        ) {
-            return Ok(RegisterOutcome::existing(&document, record));
-        }
-        let outcome = self.metadata.register(document).await?;
-        Span::current().record("record_id", outcome.record.id);
-        Ok(self.remember(outcome))
+        self.register_document(document, true).await
     }
 
     #[tracing::instrument(name = "catalog.provider.register_or_get_batch", level = "debug", skip_all, fields(documents = documents.len()))]
@@ -139,8 +272,17 @@ impl Catalog for CatalogProvider {
         if documents.is_empty() {
             return Ok(Vec::new());
         }
-        let outcomes = self.metadata.register_batch(documents).await?;
-        Ok(outcomes
+        let lifecycle = self.metadata.lifecycle();
+        let mut held = Vec::new();
+        let checked = self.hold_batch_references(&documents, &mut held).await;
+        let outcomes = match checked {
+            Ok(()) => self.metadata.register_batch(documents).await,
+            Err(error) => Err(error),
+        };
+        for pin in held {
+            pins::release(lifecycle, pin).await;
+        }
+        Ok(outcomes?
             .into_iter()
             .map(|outcome| self.remember(outcome))
             .collect())
@@ -226,14 +368,21 @@ impl Catalog for CatalogProvider {
         body: docstokg_catalog::ByteStream,
     ) -> Result<PutOutcome> {
         let header = validation::content_header(header)?;
-        let (document, deduplicated) = content::store_upload(
-            self.blobs.as_ref(),
-            header,
-            body,
-            self.settings.max_upload_bytes,
-        )
-        .await?;
-        let registration = self.register_or_get(document).await?;
+        let lifecycle = self.metadata.lifecycle();
+        // Declared bytes are pinned before they are stored, so a collector never removes them
+        // in between; others are pinned once their hash is known (`store_then_register`).
+        let mut pin = match header.expected_sha256.as_deref() {
+            Some(sha256) => Some(pins::hold(lifecycle, sha256).await?),
+            None => None,
+        };
+        let stored = self.store_then_register(header, body, &mut pin).await;
+        if let Some(pin) = pin {
+            pins::release(lifecycle, pin).await;
+        }
+        let PutOutcome {
+            registration,
+            deduplicated,
+        } = stored?;
         let span = Span::current();
         span.record("record_id", registration.record.id);
         span.record(
@@ -271,6 +420,10 @@ impl Catalog for CatalogProvider {
             by_resolver: counts.by_resolver.into_iter().collect(),
             storage_backends: vec![self.metadata.describe(), self.blobs.describe()],
             details,
+            hashed_bytes: counts.hashed_bytes,
+            unique_bytes: counts.unique_bytes,
+            dedup_saved_bytes: counts.hashed_bytes - counts.unique_bytes,
+            duplicate_groups_by_resolver: counts.duplicate_groups_by_resolver.into_iter().collect(),
         })
     }
 
@@ -295,5 +448,55 @@ impl Catalog for CatalogProvider {
     async fn provider_health(&self) -> Result<HealthReport> {
         let (metadata, blobs) = tokio::join!(self.metadata.probe(), self.blobs.probe());
         Ok(HealthReport::from_backends(vec![metadata, blobs]))
+    }
+
+    #[tracing::instrument(name = "catalog.provider.delete_records", level = "debug", skip_all)]
+    async fn delete_records(&self, request: DeleteRequest) -> Result<DeleteReport> {
+        let request = validation::delete(request, self.settings.max_batch)?;
+        let report = delete::delete_records(self.metadata.as_ref(), &self.cache, request).await?;
+        tracing::info!(
+            matched = report.matched,
+            deleted = report.deleted,
+            "deleted records"
+        );
+        Ok(report)
+    }
+
+    #[tracing::instrument(name = "catalog.provider.apply_retention", level = "debug", skip_all)]
+    async fn apply_retention(&self, dry_run: bool) -> Result<RetentionReport> {
+        let mut report = RetentionReport {
+            dry_run,
+            rules: Vec::with_capacity(self.settings.retention.len()),
+        };
+        for rule in &self.settings.retention {
+            let applied =
+                retention::apply_rule(self.metadata.as_ref(), &self.cache, rule, dry_run).await?;
+            tracing::info!(
+                rule = %applied.rule,
+                matched = applied.matched,
+                deleted = applied.deleted,
+                dry_run,
+                "applied a retention rule"
+            );
+            report.rules.push(applied);
+        }
+        Ok(report)
+    }
+
+    #[tracing::instrument(name = "catalog.provider.audit_storage", level = "debug", skip_all)]
+    async fn audit_storage(
+        &self,
+        options: AuditOptions,
+    ) -> Result<BoxStream<'static, Result<AuditEvent>>> {
+        let options = validation::audit(options)?;
+        let total = self.metadata.count(&RecordFilter::default()).await?;
+        let records = self.metadata.list(RecordFilter::default());
+        Ok(detached(audit::audit_stream(
+            self.metadata.clone(),
+            self.blobs.clone(),
+            records,
+            total,
+            options,
+        )))
     }
 }

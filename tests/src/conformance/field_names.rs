@@ -45,9 +45,14 @@ pub async fn bad_reads_and_queries_name_their_field(s: &Subject) {
 
     let single = DuplicateQuery {
         min_count: 1,
-        include_records: false,
+        ..DuplicateQuery::default()
     };
     assert_eq!(field_of(c.find_duplicates(single).await), "min_count");
+    let no_groups = DuplicateQuery {
+        limit: Some(-1),
+        ..DuplicateQuery::default()
+    };
+    assert_eq!(field_of(c.find_duplicates(no_groups).await), "limit");
 
     let bad_rate = VerifyAllOptions {
         sample_rate: 1.5,

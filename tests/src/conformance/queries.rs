@@ -130,6 +130,7 @@ pub async fn find_duplicates_groups_three_records_sharing_a_hash(s: &Subject) {
         s,
         DuplicateQuery {
             include_records: true,
+            limit: None,
             ..DuplicateQuery::default()
         },
     )
@@ -143,7 +144,7 @@ pub async fn find_duplicates_groups_three_records_sharing_a_hash(s: &Subject) {
             s,
             DuplicateQuery {
                 min_count: 4,
-                include_records: false
+                ..DuplicateQuery::default()
             }
         )
         .await
@@ -168,6 +169,7 @@ pub async fn find_duplicates_orders_by_count_then_hash(s: &Subject) {
         s,
         DuplicateQuery {
             include_records: true,
+            limit: None,
             ..DuplicateQuery::default()
         },
     )

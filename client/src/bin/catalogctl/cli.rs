@@ -105,7 +105,8 @@ pub enum Command {
     },
     /// Stream every record matching the filters, by id.
     List(FilterArgs),
-    /// Groups of records sharing a sha256, largest first.
+    /// Groups of records sharing a sha256, largest first: count, bytes of all copies, bytes
+    /// saved by storing one copy, hash.
     Duplicates {
         /// Smallest group size to report.
         #[arg(long, default_value_t = 2)]
@@ -113,6 +114,26 @@ pub enum Command {
         /// Also print the records of each group.
         #[arg(long)]
         records: bool,
+        /// Only the N largest groups.
+        #[arg(long, value_name = "N")]
+        top: Option<i64>,
+    },
+    /// Delete records by id (--id, repeatable) or by filter (at least one); bytes stay until
+    /// `catalog-server gc` frees those no record references.
+    Delete(DeleteArgs),
+    /// Apply the server's retention rules (catalog.retention.rules), or show what they would
+    /// delete with --dry-run.
+    Retention {
+        /// Report what each rule would delete; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Audit records against stored objects: orphans, missing bytes, mismatches, records
+    /// outside the provider's storage; findings as they come, then a summary.
+    Audit {
+        /// Fraction of records whose bytes are re-hashed, in [0, 1] (sizes are always checked).
+        #[arg(long, default_value_t = 0.0)]
+        rehash_rate: f64,
     },
     /// Re-hash the stored bytes of one record.
     Verify {
@@ -192,6 +213,23 @@ pub struct FilterArgs {
     /// Only records created before this RFC 3339 instant.
     #[arg(long)]
     pub created_before: Option<DateTime<Utc>>,
+    /// Only records of this artifact.
+    #[arg(long)]
+    pub artifact_id: Option<String>,
+}
+
+/// What `delete` deletes.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// A record to delete (repeat for several).
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<i64>,
+    /// Or every record matching these filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Count and list what would be deleted; delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 impl From<FilterArgs> for RecordFilter {
@@ -202,6 +240,7 @@ impl From<FilterArgs> for RecordFilter {
             content_type: args.content_type,
             created_after: args.created_after,
             created_before: args.created_before,
+            artifact_id: args.artifact_id,
         }
     }
 }

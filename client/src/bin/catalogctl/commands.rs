@@ -4,14 +4,14 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use docstokg_catalog::{Catalog, DuplicateQuery, NewDocument};
+use docstokg_catalog::{Catalog, DeleteRequest, DeleteSelection, DuplicateQuery, NewDocument};
 use docstokg_catalog_client::{CatalogClient, ClientOptions, ClientTls};
 use futures::StreamExt;
 
-use crate::cli::{Cli, Command, RegisterArgs};
+use crate::cli::{Cli, Command, DeleteArgs, RegisterArgs};
 use crate::failure::{CliError, CliResult};
 use crate::output::Output;
-use crate::{export, import, transfer, verify_all};
+use crate::{audit, export, import, transfer, verify_all};
 
 /// Runs the command line; the exit code on success.
 pub async fn run(cli: Cli) -> CliResult<ExitCode> {
@@ -34,10 +34,15 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
                 out.record(&record?)?;
             }
         }
-        Command::Duplicates { min_count, records } => {
+        Command::Duplicates {
+            min_count,
+            records,
+            top,
+        } => {
             let query = DuplicateQuery {
                 min_count,
                 include_records: records,
+                limit: top,
             };
             let mut groups = client.find_duplicates(query).await?;
             while let Some(group) = groups.next().await {
@@ -48,6 +53,12 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::VerifyAll(args) => verify_all::run(&client, args, out).await?,
         Command::Put(args) => transfer::put(&client, args, out).await?,
         Command::GetContent(args) => transfer::get(&client, args, out).await?,
+        Command::Delete(args) => {
+            let dry_run = args.dry_run;
+            out.deleted(&client.delete_records(delete_request(args)).await?, dry_run)?
+        }
+        Command::Retention { dry_run } => out.retention(&client.apply_retention(dry_run).await?)?,
+        Command::Audit { rehash_rate } => audit::run(&client, rehash_rate, out).await?,
         Command::Stats => out.stats(&client.stats().await?)?,
         Command::Health => out.health(&client.provider_health().await?)?,
         Command::Ping { service } => return ping(&client, &service, out).await,
@@ -135,6 +146,20 @@ fn read_token(path: &Path) -> CliResult<String> {
         )));
     }
     Ok(token.to_owned())
+}
+
+/// The request `delete` describes: the ids when any are given, else the filter (which the
+/// server refuses when empty).
+fn delete_request(args: DeleteArgs) -> DeleteRequest {
+    let selection = if args.ids.is_empty() {
+        DeleteSelection::Filter(args.filter.into())
+    } else {
+        DeleteSelection::Ids(args.ids)
+    };
+    DeleteRequest {
+        selection,
+        dry_run: args.dry_run,
+    }
 }
 
 /// The document that `register` describes.

@@ -4,8 +4,9 @@ use std::fmt::Display;
 use std::io::Write;
 
 use docstokg_catalog::{
-    CatalogStats, DocumentRecord, DuplicateGroup, HealthReport, HealthState, PutOutcome,
-    RegisterOutcome, VerificationResult, VerificationStatus, VerifySummary,
+    AuditFinding, AuditFindingKind, AuditSummary, CatalogStats, DeleteReport, DocumentRecord,
+    DuplicateGroup, HealthReport, HealthState, PutOutcome, RegisterOutcome, RetentionReport,
+    VerificationResult, VerificationStatus, VerifySummary,
 };
 use serde::Serialize;
 
@@ -86,9 +87,10 @@ impl Output {
         if self.json {
             return self.json(group);
         }
+        let saved = group.total_bytes - group.total_bytes / group.count.max(1);
         self.line(format!(
-            "{:>6}  {:>14}  {}",
-            group.count, group.total_bytes, group.sha256
+            "{:>6}  {:>14}  {:>14}  {}",
+            group.count, group.total_bytes, saved, group.sha256
         ))?;
         group
             .records
@@ -122,6 +124,88 @@ impl Output {
         ))
     }
 
+    /// What a delete matched and deleted (or, on a dry run, would delete).
+    pub fn deleted(&self, report: &DeleteReport, dry_run: bool) -> CliResult<()> {
+        if self.json {
+            return self.json(report);
+        }
+        let mut ids: Vec<String> = report.ids.iter().map(i64::to_string).collect();
+        if report.ids_truncated {
+            ids.push("...".to_owned());
+        }
+        let listed = if ids.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", ids.join(" "))
+        };
+        self.line(if dry_run {
+            format!("dry run: would delete {} records{listed}", report.matched)
+        } else {
+            format!(
+                "deleted {} of {} matching records{listed}",
+                report.deleted, report.matched
+            )
+        })
+    }
+
+    /// What each retention rule matched and deleted.
+    pub fn retention(&self, report: &RetentionReport) -> CliResult<()> {
+        if self.json {
+            return self.json(report);
+        }
+        if report.rules.is_empty() {
+            return self.line("no retention rules are configured (catalog.retention.rules)");
+        }
+        for rule in &report.rules {
+            self.line(format!(
+                "{}: matched {} records ({} bytes), {}",
+                rule.rule,
+                rule.matched,
+                rule.matched_bytes,
+                if report.dry_run {
+                    "dry run: nothing deleted".to_owned()
+                } else {
+                    format!("deleted {}", rule.deleted)
+                }
+            ))?;
+        }
+        Ok(())
+    }
+
+    /// An audit finding, as text.
+    pub fn finding(&self, finding: &AuditFinding) -> CliResult<()> {
+        let kind = match finding.kind {
+            AuditFindingKind::Orphan => "ORPHAN",
+            AuditFindingKind::Missing => "MISSING",
+            AuditFindingKind::Mismatch => "MISMATCH",
+            AuditFindingKind::OutOfScope => "OUT_OF_SCOPE",
+        };
+        let record = finding
+            .record_id
+            .map_or_else(|| "-".to_owned(), |id| id.to_string());
+        self.line(format!(
+            "{kind:<12}  record {record:<8}  {} bytes  {}  {}",
+            finding.bytes,
+            finding.storage_uri.as_deref().unwrap_or("-"),
+            finding.message
+        ))
+    }
+
+    /// The totals of an audit, as text.
+    pub fn audit_summary(&self, summary: &AuditSummary) -> CliResult<()> {
+        self.line(format!(
+            "checked {} records and {} stored objects ({} re-hashed): {} orphans ({} bytes), {} missing, {} mismatched, {} out of scope",
+            summary.records_checked,
+            summary.objects_checked,
+            summary.rehashed,
+            summary.orphans,
+            summary.orphan_bytes,
+            summary.missing,
+            summary.mismatched,
+            summary.out_of_scope
+        ))
+    }
+
     /// Catalog statistics.
     pub fn stats(&self, stats: &CatalogStats) -> CliResult<()> {
         if self.json {
@@ -134,7 +218,17 @@ impl Output {
             format!("unique sha256     {}", stats.unique_sha256),
             format!("unique artifacts  {}", stats.unique_artifacts),
             format!("duplicate groups  {}", stats.duplicate_groups),
+            format!("hashed bytes      {}", stats.hashed_bytes),
+            format!("unique bytes      {}", stats.unique_bytes),
+            format!("dedup saved bytes {}", stats.dedup_saved_bytes),
+            format!("dedup ratio       {:.3}", stats.dedup_ratio()),
         ];
+        lines.extend(
+            stats
+                .duplicate_groups_by_resolver
+                .iter()
+                .map(|(resolver, groups)| format!("duplicate groups  {resolver}: {groups}")),
+        );
         lines.extend(
             stats
                 .by_resolver

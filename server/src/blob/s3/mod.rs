@@ -22,17 +22,21 @@ use aws_sdk_s3::{
 };
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
+use chrono::{DateTime, Utc};
 use docstokg_catalog::{
     BackendHealth, ByteStream, CatalogError, ErrorKind, Result, StorageBackend,
 };
 use futures::StreamExt;
 use tokio::task::JoinSet;
 
-use super::{BlobExpectation, BlobStore, ByteRange, ContentDigest, StoredBlob};
+use super::{
+    BlobExpectation, BlobStore, ByteRange, ContentDigest, LeftoverReport, StoredBlob, StoredObject,
+};
 use crate::{config::S3Config, health::timed_probe};
 
 mod error;
 pub mod limits;
+mod sweep;
 
 /// The key of `storage_uri` when it is `s3://BUCKET/KEY` with `KEY` under `prefix` and no
 /// empty, `.` or `..` segment: a purely lexical check, before any I/O. Nothing is decoded, so
@@ -281,6 +285,22 @@ impl BlobStore for S3BlobStore {
 
     fn uri_of(&self, sha256: &str) -> String {
         self.uri_of_key(&self.key_of(sha256))
+    }
+
+    async fn list(&self, after: Option<&str>, limit: usize) -> Result<Vec<StoredObject>> {
+        self.list_cas(after, limit).await
+    }
+
+    async fn remove(&self, sha256: &str) -> Result<bool> {
+        self.remove_cas(sha256).await
+    }
+
+    async fn sweep_leftovers(
+        &self,
+        before: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<LeftoverReport> {
+        self.sweep(before, dry_run).await
     }
 
     fn in_scope(&self, storage_uri: &str) -> bool {
