@@ -15,6 +15,7 @@ use crate::{data::*, harness::Subject};
 mod content;
 mod field_names;
 mod import;
+mod lifecycle;
 mod queries;
 mod registration;
 mod verification;
@@ -22,6 +23,7 @@ mod verification;
 pub use content::*;
 pub use field_names::*;
 pub use import::*;
+pub use lifecycle::*;
 pub use queries::*;
 pub use registration::*;
 pub use verification::*;
@@ -65,6 +67,12 @@ macro_rules! conformance_suite {
             import_rejects_bad_records_naming_the_field,
             bad_reads_and_queries_name_their_field,
             bad_content_requests_name_their_field,
+            delete_by_ids_is_idempotent_and_frees_the_key,
+            delete_by_filter_deletes_only_matches,
+            stats_report_dedup_savings,
+            find_duplicates_limit_returns_the_largest_groups,
+            audit_finds_orphans_missing_mismatches_and_out_of_scope,
+            registration_pointing_at_missing_stored_bytes_is_refused,
         );
     };
 }
