@@ -37,7 +37,13 @@ pub async fn delete_by_ids_is_idempotent_and_frees_the_key(s: &Subject) {
     assert!(!done.ids_truncated);
     let gone = s.catalog.get_record(a.id).await.expect_err("deleted");
     assert_eq!(gone.kind, ErrorKind::NotFound);
-    assert!(s.catalog.get_by_artifact("a1").await.expect("lookup").is_empty());
+    assert!(
+        s.catalog
+            .get_by_artifact("a1")
+            .await
+            .expect("lookup")
+            .is_empty()
+    );
     assert_eq!(s.catalog.get_record(kept.id).await.expect("kept"), kept);
     let again = register(s, doc("a1", "https://x/1", "r")).await;
     assert!(again.created, "a deleted key registers anew");
@@ -94,7 +100,10 @@ pub async fn delete_by_filter_deletes_only_matches(s: &Subject) {
         artifact_id: Some("d7".into()),
         ..RecordFilter::default()
     });
-    assert_eq!(delete(s, by_artifact, false).await.ids, vec![same_artifact.id]);
+    assert_eq!(
+        delete(s, by_artifact, false).await.ids,
+        vec![same_artifact.id]
+    );
     let everything = s
         .catalog
         .delete_records(DeleteRequest {
@@ -146,7 +155,10 @@ pub async fn stats_report_dedup_savings(s: &Subject) {
     assert_eq!(stats.dedup_saved_bytes, 3000);
     assert!((stats.dedup_ratio() - 1.75).abs() < 1e-9);
     assert_eq!(
-        stats.duplicate_groups_by_resolver.into_iter().collect::<Vec<_>>(),
+        stats
+            .duplicate_groups_by_resolver
+            .into_iter()
+            .collect::<Vec<_>>(),
         vec![("crossref".to_owned(), 1), ("unpaywall".to_owned(), 1)]
     );
 }
@@ -157,7 +169,12 @@ pub async fn find_duplicates_limit_returns_the_largest_groups(s: &Subject) {
         for i in 0..size {
             register(
                 s,
-                doc_with_hash(&format!("g{group}-{i}"), "https://x/g", 10, &fake_sha256(group)),
+                doc_with_hash(
+                    &format!("g{group}-{i}"),
+                    "https://x/g",
+                    10,
+                    &fake_sha256(group),
+                ),
             )
             .await;
         }
@@ -208,7 +225,10 @@ pub async fn audit(s: &Subject, rehash_rate: f64) -> (Vec<AuditFinding>, AuditSu
 pub async fn audit_finds_orphans_missing_mismatches_and_out_of_scope(s: &Subject) {
     let upload = |artifact: &'static str, seed: u64| async move {
         s.catalog
-            .put_content(header(artifact), chunked(pseudo_random_bytes(500, seed), 100))
+            .put_content(
+                header(artifact),
+                chunked(pseudo_random_bytes(500, seed), 100),
+            )
             .await
             .expect("upload")
             .registration
@@ -291,7 +311,10 @@ pub async fn audit_finds_orphans_missing_mismatches_and_out_of_scope(s: &Subject
 pub async fn registration_pointing_at_missing_stored_bytes_is_refused(s: &Subject) {
     let stored = s
         .catalog
-        .put_content(header("original"), chunked(pseudo_random_bytes(300, 3), 100))
+        .put_content(
+            header("original"),
+            chunked(pseudo_random_bytes(300, 3), 100),
+        )
         .await
         .expect("upload")
         .registration
@@ -325,6 +348,15 @@ pub async fn registration_pointing_at_missing_stored_bytes_is_refused(s: &Subjec
         .await
         .expect_err("refused");
     assert_eq!(batch.kind, ErrorKind::FailedPrecondition, "{batch:?}");
-    assert!(batch.message.contains("documents[1].storage_uri"), "{batch:?}");
-    assert!(s.catalog.get_by_artifact("fine").await.expect("lookup").is_empty());
+    assert!(
+        batch.message.contains("documents[1].storage_uri"),
+        "{batch:?}"
+    );
+    assert!(
+        s.catalog
+            .get_by_artifact("fine")
+            .await
+            .expect("lookup")
+            .is_empty()
+    );
 }
