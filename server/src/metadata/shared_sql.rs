@@ -378,14 +378,15 @@ where
 /// and are inlined, since a PostgreSQL
 /// cursor declaration takes no bind parameters.
 pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
+    let limit = query
+        .limit
+        .map(|limit| format!(" LIMIT {limit}"))
+        .unwrap_or_default();
     let groups = format!(
         "SELECT sha256, COUNT(*) AS group_count, CAST(SUM(bytes) AS BIGINT) AS group_bytes \
-         FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {}{}",
-        query.min_count,
-        query
-            .limit
-            .map(|limit| format!(" ORDER BY group_count DESC, sha256 ASC LIMIT {limit}"))
-            .unwrap_or_default()
+         FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {} \
+         ORDER BY group_count DESC, sha256 ASC{limit}",
+        query.min_count
     );
     if query.include_records {
         format!(
@@ -395,6 +396,6 @@ pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
             DB::columns("d.")
         )
     } else {
-        format!("{groups} ORDER BY group_count DESC, sha256 ASC")
+        groups
     }
 }

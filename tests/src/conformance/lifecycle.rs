@@ -194,6 +194,21 @@ pub async fn find_duplicates_limit_returns_the_largest_groups(s: &Subject) {
         .expect("stream");
     let counts: Vec<(i64, usize)> = groups.iter().map(|g| (g.count, g.records.len())).collect();
     assert_eq!(counts, vec![(4, 4), (3, 3)]);
+    let totals_only = DuplicateQuery {
+        limit: Some(1),
+        ..DuplicateQuery::default()
+    };
+    let top: Vec<_> = s
+        .catalog
+        .find_duplicates(totals_only)
+        .await
+        .expect("find")
+        .try_collect()
+        .await
+        .expect("stream");
+    assert_eq!(top.len(), 1);
+    assert_eq!((top[0].count, top[0].total_bytes), (4, 40));
+    assert_eq!(top[0].sha256, fake_sha256(1));
 }
 
 /// Runs an audit; returns its findings and summary, checking the stream's shape.
