@@ -8,7 +8,8 @@
 //! - **Deadline**: `server.request_timeout_secs` for unary calls, `server.stream_timeout_secs` for
 //!   server streams, or the client's own `grpc-timeout` when that is earlier; uploads are exempt
 //!   from the server's default, since a PutContent call lasts as long as its bytes take to
-//!   arrive. Past it the call ends with DEADLINE_EXCEEDED, and a stream's body is dropped, which
+//!   arrive; DeleteRecords and ApplyRetention, whose work grows with the catalog, get the stream
+//!   deadline. Past it the call ends with DEADLINE_EXCEEDED, and a stream's body is dropped, which
 //!   stops the database or storage work feeding it, also when the client has stopped reading.
 //!
 //! Health and reflection stay outside these limits, so probes keep answering when the catalog is
@@ -35,6 +36,9 @@ use crate::{metering, service::STREAMING_METHODS};
 
 /// Methods the server's default deadline does not apply to (the client's still does).
 const EXEMPT_METHODS: [&str; 1] = ["PutContent"];
+/// Unary methods whose work grows with the catalog (a delete by filter, retention): held to the
+/// stream deadline, not the unary one.
+const LONG_UNARY_METHODS: [&str; 2] = ["DeleteRecords", "ApplyRetention"];
 
 /// The server's default deadlines.
 #[derive(Debug, Clone, Copy)]
@@ -68,7 +72,7 @@ impl<S> CallLimits<S> {
     fn deadline_of(&self, method: &str, client: Option<Duration>) -> Option<Duration> {
         let server = if EXEMPT_METHODS.contains(&method) {
             None
-        } else if STREAMING_METHODS.contains(&method) {
+        } else if STREAMING_METHODS.contains(&method) || LONG_UNARY_METHODS.contains(&method) {
             Some(self.deadlines.stream)
         } else {
             Some(self.deadlines.unary)
@@ -314,6 +318,10 @@ mod tests {
         assert_eq!(limits.deadline_of("Stats", None), Some(seconds(30)));
         assert_eq!(limits.deadline_of("ListRecords", None), Some(seconds(3600)));
         assert_eq!(limits.deadline_of("PutContent", None), None);
+        assert_eq!(
+            limits.deadline_of("DeleteRecords", None),
+            limits.deadline_of("ListRecords", None)
+        );
         assert_eq!(
             limits.deadline_of("PutContent", Some(seconds(5))),
             Some(seconds(5))

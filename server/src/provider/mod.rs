@@ -52,7 +52,7 @@ pub struct CatalogProvider {
     settings: ProviderSettings,
     metadata: Arc<dyn MetadataStore>,
     blobs: Arc<dyn BlobStore>,
-    cache: RecordCache,
+    cache: Arc<RecordCache>,
 }
 
 impl CatalogProvider {
@@ -62,7 +62,7 @@ impl CatalogProvider {
         metadata: Arc<dyn MetadataStore>,
         blobs: Arc<dyn BlobStore>,
     ) -> Self {
-        let cache = RecordCache::new(settings.cache_size);
+        let cache = Arc::new(RecordCache::new(settings.cache_size));
         Self {
             settings,
             metadata: Arc::new(InstrumentedMetadata::new(metadata)),
@@ -453,7 +453,14 @@ impl Catalog for CatalogProvider {
     #[tracing::instrument(name = "catalog.provider.delete_records", level = "debug", skip_all)]
     async fn delete_records(&self, request: DeleteRequest) -> Result<DeleteReport> {
         let request = validation::delete(request, self.settings.max_batch)?;
-        let report = delete::delete_records(self.metadata.as_ref(), &self.cache, request).await?;
+        // On a task of its own: a caller that goes away (or its deadline) never stops it in the
+        // middle of a statement; what it deleted stays deleted, and a repeated call finishes it.
+        let (metadata, cache) = (self.metadata.clone(), self.cache.clone());
+        let report = tokio::spawn(async move {
+            delete::delete_records(metadata.as_ref(), &cache, request).await
+        })
+        .await
+        .map_err(|e| CatalogError::internal(format!("deleting records: {e}")))??;
         tracing::info!(
             matched = report.matched,
             deleted = report.deleted,
@@ -469,8 +476,13 @@ impl Catalog for CatalogProvider {
             rules: Vec::with_capacity(self.settings.retention.len()),
         };
         for rule in &self.settings.retention {
-            let applied =
-                retention::apply_rule(self.metadata.as_ref(), &self.cache, rule, dry_run).await?;
+            // On a task of its own, as a delete is.
+            let (metadata, cache, rule) = (self.metadata.clone(), self.cache.clone(), rule.clone());
+            let applied = tokio::spawn(async move {
+                retention::apply_rule(metadata.as_ref(), &cache, &rule, dry_run).await
+            })
+            .await
+            .map_err(|e| CatalogError::internal(format!("applying retention: {e}")))??;
             tracing::info!(
                 rule = %applied.rule,
                 matched = applied.matched,

@@ -11,7 +11,7 @@ use futures::StreamExt;
 use crate::cli::{Cli, Command, DeleteArgs, RegisterArgs};
 use crate::failure::{CliError, CliResult};
 use crate::output::Output;
-use crate::{audit, export, import, transfer, verify_all};
+use crate::{audit, export, import, progress, transfer, verify_all};
 
 /// Runs the command line; the exit code on success.
 pub async fn run(cli: Cli) -> CliResult<ExitCode> {
@@ -55,9 +55,18 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::GetContent(args) => transfer::get(&client, args, out).await?,
         Command::Delete(args) => {
             let dry_run = args.dry_run;
-            out.deleted(&client.delete_records(delete_request(args)).await?, dry_run)?
+            let spinner = progress::waiting("deleting records", progress::visible(out.json));
+            let report = client.delete_records(delete_request(args)).await;
+            spinner.finish_and_clear();
+            out.deleted(&report?, dry_run)?
         }
-        Command::Retention { dry_run } => out.retention(&client.apply_retention(dry_run).await?)?,
+        Command::Retention { dry_run } => {
+            let spinner =
+                progress::waiting("applying retention rules", progress::visible(out.json));
+            let report = client.apply_retention(dry_run).await;
+            spinner.finish_and_clear();
+            out.retention(&report?)?
+        }
         Command::Audit { rehash_rate } => audit::run(&client, rehash_rate, out).await?,
         Command::Stats => out.stats(&client.stats().await?)?,
         Command::Health => out.health(&client.provider_health().await?)?,

@@ -36,6 +36,21 @@ fn bar(total: u64, visible: bool, template: &str) -> ProgressBar {
     ProgressBar::new(total).with_style(style)
 }
 
+/// A spinner with `message` and the time spent, for one long call whose progress the server does
+/// not report (a delete by filter, retention).
+pub fn waiting(message: &str, visible: bool) -> ProgressBar {
+    if !visible {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner());
+    let bar = ProgressBar::new_spinner()
+        .with_style(style)
+        .with_message(message.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 /// A spinner counting `unit`s and their rate per second, for streams of unknown length.
 pub fn counter(unit: &str, visible: bool) -> ProgressBar {
     if !visible {
