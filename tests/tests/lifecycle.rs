@@ -126,6 +126,32 @@ async fn test_retention_cloud() {
     }
 }
 
+/// A retention run interrupted after deleting part of what it selected (here: records 1 and 4,
+/// deleted directly), then applied again, ends exactly where an uninterrupted run ends: deleting
+/// candidates never turns a kept record into one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_an_interrupted_retention_run_resumes_to_the_same_end() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut env = development_env(dir.path());
+    env.push(("DOCSTOKG_RETENTION_RULES", RULES.to_owned()));
+    let (_, provider) = open_provider(&env).await;
+    provider
+        .import_records(retention_fixture(), true)
+        .await
+        .expect("import");
+    provider
+        .delete_records(DeleteRequest {
+            selection: DeleteSelection::Ids(vec![1, 4]),
+            dry_run: false,
+        })
+        .await
+        .expect("partial run");
+    let resumed = provider.apply_retention(false).await.expect("resumed run");
+    let deleted: Vec<i64> = resumed.rules.iter().map(|r| r.deleted).collect();
+    assert_eq!(deleted, vec![1, 1], "only what the interrupted run left");
+    assert_eq!(ids(provider.as_ref()).await, vec![3, 6, 7, 8, 9, 10]);
+}
+
 /// A rule that cannot be applied stops the server at start-up with a message naming the key.
 #[tokio::test]
 async fn test_a_bad_retention_rule_stops_start_up() {

@@ -1,8 +1,8 @@
 """Python client of the DocsToKG Catalog gRPC service: ``CatalogClient``, its asyncio twin
 ``AsyncCatalogClient``, and their value types."""
 
-from .aio import AsyncCatalogClient, AsyncVerifyAllRun
-from .client import CatalogClient, VerifyAllRun
+from .aio import AsyncAuditStorageRun, AsyncCatalogClient, AsyncVerifyAllRun
+from .client import AuditStorageRun, CatalogClient, VerifyAllRun
 from .errors import (
     CatalogError,
     DeadlineExceeded,
@@ -16,8 +16,13 @@ from .errors import (
     Unavailable,
 )
 from .models import (
+    AuditFinding,
+    AuditFindingKind,
+    AuditProgress,
+    AuditSummary,
     BackendHealth,
     ContentInfo,
+    DeleteReport,
     DocumentRecord,
     DuplicateGroup,
     HealthState,
@@ -26,6 +31,8 @@ from .models import (
     PutOutcome,
     RecordFilter,
     RegisterOutcome,
+    RetentionReport,
+    RetentionRuleReport,
     Stats,
     StorageBackend,
     VerificationResult,
@@ -34,13 +41,20 @@ from .models import (
 )
 
 __all__ = [
+    "AsyncAuditStorageRun",
     "AsyncCatalogClient",
     "AsyncVerifyAllRun",
+    "AuditFinding",
+    "AuditFindingKind",
+    "AuditProgress",
+    "AuditStorageRun",
+    "AuditSummary",
     "BackendHealth",
     "CatalogClient",
     "CatalogError",
     "ContentInfo",
     "DeadlineExceeded",
+    "DeleteReport",
     "DocumentRecord",
     "DuplicateGroup",
     "FailedPrecondition",
@@ -55,6 +69,8 @@ __all__ = [
     "RecordFilter",
     "RegisterOutcome",
     "ResourceExhausted",
+    "RetentionReport",
+    "RetentionRuleReport",
     "Stats",
     "StorageBackend",
     "Unauthenticated",

@@ -17,6 +17,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ._generated import catalog_pb2 as pb
 from ._generated import catalog_pb2_grpc as pb_grpc
 from .models import (
+    AuditFinding,
+    AuditProgress,
+    AuditSummary,
+    DeleteReport,
     DocumentRecord,
     DuplicateGroup,
     NewDocument,
@@ -24,6 +28,7 @@ from .models import (
     PutOutcome,
     RecordFilter,
     RegisterOutcome,
+    RetentionReport,
     Stats,
     VerificationResult,
     VerifySummary,
@@ -122,6 +127,7 @@ def _record_filter(filters: RecordFilter) -> pb.RecordFilter:
         run_id=filters.get("run_id"),
         resolver=filters.get("resolver"),
         content_type=filters.get("content_type"),
+        artifact_id=filters.get("artifact_id"),
     )
     if (after := filters.get("created_after")) is not None:
         message.created_after.FromDatetime(after)
@@ -169,9 +175,11 @@ def list_records(filters: RecordFilter) -> Call[DocumentRecord]:
     return Call("catalog.ListRecords", request, _record)
 
 
-def find_duplicates(min_count: int, include_records: bool) -> Call[DuplicateGroup]:
-    """FindDuplicates (a server stream of groups)."""
-    request = pb.FindDuplicatesRequest(min_count=min_count, include_records=include_records)
+def find_duplicates(min_count: int, include_records: bool, limit: int) -> Call[DuplicateGroup]:
+    """FindDuplicates (a server stream of groups, at most ``limit`` of them unless 0)."""
+    request = pb.FindDuplicatesRequest(
+        min_count=min_count, include_records=include_records, limit=limit
+    )
     return Call("catalog.FindDuplicates", request, DuplicateGroup.from_proto)
 
 
@@ -238,6 +246,28 @@ def import_records(
     return Call("catalog.ImportRecords", request, _outcomes)
 
 
+def delete_records(ids: Iterable[int], dry_run: bool, filters: RecordFilter) -> Call[DeleteReport]:
+    """DeleteRecords by ids or by filter. The filter is sent only when one is given, so that ids
+    alone are not "ids and a filter"; ids with filters go as they are, for the server to refuse."""
+    request = pb.DeleteRecordsRequest(ids=list(ids), dry_run=dry_run)
+    if filters:
+        request.filter.CopyFrom(_record_filter(filters))
+    return Call("catalog.DeleteRecords", request, DeleteReport.from_proto)
+
+
+def apply_retention(dry_run: bool) -> Call[RetentionReport]:
+    """ApplyRetention."""
+    request = pb.ApplyRetentionRequest(dry_run=dry_run)
+    return Call("catalog.ApplyRetention", request, RetentionReport.from_proto)
+
+
+def audit_storage(rehash_rate: float) -> Call[pb.AuditStorageResponse]:
+    """AuditStorage (a server stream of events, which an :class:`AuditStorageProgress`
+    sorts)."""
+    request = pb.AuditStorageRequest(rehash_rate=rehash_rate)
+    return Call("catalog.AuditStorage", request, _identity)
+
+
 def stats() -> Call[Stats]:
     """Stats."""
     return Call("catalog.Stats", pb.StatsRequest(), Stats.from_proto)
@@ -276,4 +306,31 @@ class VerifyAllProgress:
             self.matching_records = response.started.matching_records
         elif event == "summary":
             self.summary = VerifySummary.from_proto(response.summary)
+        return None
+
+
+class AuditStorageProgress:
+    """What an ``audit_storage`` stream reports besides its findings: ``records`` (to check)
+    once it has started, the latest ``progress`` while it runs, and ``summary`` once it has
+    ended."""
+
+    def __init__(self) -> None:
+        """Nothing is known before the stream starts."""
+        self.records: int | None = None
+        self.progress: AuditProgress | None = None
+        self.summary: AuditSummary | None = None
+
+    def _finding(self, response: pb.AuditStorageResponse) -> AuditFinding | None:
+        """The finding ``response`` carries; ``None`` after recording a started, progress or
+        summary event."""
+        event = response.WhichOneof("event")
+        if event == "finding":
+            return AuditFinding.from_proto(response.finding)
+        if event == "started":
+            self.records = response.started.records
+        elif event == "progress":
+            progress = response.progress
+            self.progress = AuditProgress(progress.records_checked, progress.objects_checked)
+        elif event == "summary":
+            self.summary = AuditSummary.from_proto(response.summary)
         return None

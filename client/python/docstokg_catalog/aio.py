@@ -15,6 +15,7 @@ from . import _calls as calls
 from ._aio_upload import upload
 from ._calls import (
     CHUNK_SIZE,
+    AuditStorageProgress,
     Call,
     Source,
     Stubs,
@@ -26,7 +27,9 @@ from ._calls import (
 from ._generated import catalog_pb2 as pb
 from .errors import catalog_error
 from .models import (
+    AuditFinding,
     ContentInfo,
+    DeleteReport,
     DocumentRecord,
     DuplicateGroup,
     NewDocument,
@@ -34,6 +37,7 @@ from .models import (
     PutOutcome,
     RecordFilter,
     RegisterOutcome,
+    RetentionReport,
     Stats,
     VerificationResult,
 )
@@ -56,6 +60,28 @@ class AsyncVerifyAllRun(VerifyAllProgress, AsyncIterator[VerificationResult]):
         async for response in self._responses:
             if (result := self._result(response)) is not None:
                 return result
+        raise StopAsyncIteration
+
+    async def aclose(self) -> None:
+        """Cancels the call if it is still running."""
+        await self._responses.aclose()
+
+
+class AsyncAuditStorageRun(AuditStorageProgress, AsyncIterator[AuditFinding]):
+    """The findings of an ``audit_storage`` stream for ``async for``, one per problem. ``records``
+    is set once the stream has started, ``progress`` holds the latest progress report and
+    ``summary`` is set once it has ended; ``aclose()`` cancels a run still going."""
+
+    def __init__(self, responses: AsyncGenerator[pb.AuditStorageResponse, None]) -> None:
+        """Wraps the raw ``AuditStorageResponse`` stream."""
+        super().__init__()
+        self._responses = responses
+
+    async def __anext__(self) -> AuditFinding:
+        """The next finding; records the started, progress and summary events on the way."""
+        async for response in self._responses:
+            if (finding := self._finding(response)) is not None:
+                return finding
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
@@ -165,10 +191,11 @@ class AsyncCatalogClient:
         return self._stream(calls.list_records(filters))
 
     def find_duplicates(
-        self, min_count: int = 2, include_records: bool = False
+        self, min_count: int = 2, include_records: bool = False, limit: int = 0
     ) -> AsyncGenerator[DuplicateGroup, None]:
-        """Streams duplicate groups, largest first (see :meth:`CatalogClient.find_duplicates`)."""
-        return self._stream(calls.find_duplicates(min_count, include_records))
+        """Streams duplicate groups, largest first, at most ``limit`` unless 0 (see
+        :meth:`CatalogClient.find_duplicates`)."""
+        return self._stream(calls.find_duplicates(min_count, include_records, limit))
 
     async def verify(self, record_id: int) -> VerificationResult:
         """Re-hashes the stored bytes of one record."""
@@ -240,6 +267,26 @@ class AsyncCatalogClient:
     ) -> list[RegisterOutcome]:
         """Imports complete records in one transaction (for restoring an export)."""
         return await self._unary(calls.import_records(records, keep_ids))
+
+    async def delete_records(
+        self,
+        ids: Iterable[int] = (),
+        *,
+        dry_run: bool = False,
+        **filters: Unpack[RecordFilter],
+    ) -> DeleteReport:
+        """Deletes records by ids or by filter, idempotently (see
+        :meth:`CatalogClient.delete_records`)."""
+        return await self._unary(calls.delete_records(ids, dry_run, filters))
+
+    async def apply_retention(self, *, dry_run: bool = False) -> RetentionReport:
+        """Applies (or with ``dry_run`` reports) the server's retention rules (see
+        :meth:`CatalogClient.apply_retention`)."""
+        return await self._unary(calls.apply_retention(dry_run))
+
+    def audit_storage(self, *, rehash_rate: float = 0.0) -> AsyncAuditStorageRun:
+        """A run to iterate with ``async for`` (see :meth:`CatalogClient.audit_storage`)."""
+        return AsyncAuditStorageRun(self._stream(calls.audit_storage(rehash_rate)))
 
     async def stats(self) -> Stats:
         """Counts and sizes of the catalog and its storage backends."""

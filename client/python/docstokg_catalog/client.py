@@ -12,6 +12,7 @@ from . import _calls as calls
 from ._calls import (
     CHUNK_SIZE,
     MAX_RECEIVE_BYTES,
+    AuditStorageProgress,
     Call,
     Source,
     Stubs,
@@ -23,7 +24,9 @@ from ._calls import (
 from ._generated import catalog_pb2 as pb
 from .errors import CatalogError, catalog_error
 from .models import (
+    AuditFinding,
     ContentInfo,
+    DeleteReport,
     DocumentRecord,
     DuplicateGroup,
     NewDocument,
@@ -31,11 +34,19 @@ from .models import (
     PutOutcome,
     RecordFilter,
     RegisterOutcome,
+    RetentionReport,
     Stats,
     VerificationResult,
 )
 
-__all__ = ["CHUNK_SIZE", "MAX_RECEIVE_BYTES", "CatalogClient", "Source", "VerifyAllRun"]
+__all__ = [
+    "CHUNK_SIZE",
+    "MAX_RECEIVE_BYTES",
+    "AuditStorageRun",
+    "CatalogClient",
+    "Source",
+    "VerifyAllRun",
+]
 
 T = TypeVar("T")
 
@@ -56,6 +67,26 @@ class VerifyAllRun(VerifyAllProgress, Iterator[VerificationResult]):
         for response in self._responses:
             if (result := self._result(response)) is not None:
                 return result
+        raise StopIteration
+
+
+class AuditStorageRun(AuditStorageProgress, Iterator[AuditFinding]):
+    """The findings of an ``audit_storage`` stream, one per problem, as the server finds them.
+
+    ``records`` is set once the stream has started, ``progress`` holds the latest progress
+    report while it runs, and ``summary`` is set once it has ended.
+    """
+
+    def __init__(self, responses: Iterator[pb.AuditStorageResponse]) -> None:
+        """Wraps the raw ``AuditStorageResponse`` stream."""
+        super().__init__()
+        self._responses = responses
+
+    def __next__(self) -> AuditFinding:
+        """The next finding; records the started, progress and summary events on the way."""
+        for response in self._responses:
+            if (finding := self._finding(response)) is not None:
+                return finding
         raise StopIteration
 
 
@@ -163,10 +194,11 @@ class CatalogClient:
         yield from self._stream(calls.list_records(filters))
 
     def find_duplicates(
-        self, min_count: int = 2, include_records: bool = False
+        self, min_count: int = 2, include_records: bool = False, limit: int = 0
     ) -> Iterator[DuplicateGroup]:
-        """Streams groups of at least ``min_count`` records sharing a sha256, largest first."""
-        yield from self._stream(calls.find_duplicates(min_count, include_records))
+        """Streams groups of at least ``min_count`` records sharing a sha256, largest first; at
+        most ``limit`` groups (0: every group)."""
+        yield from self._stream(calls.find_duplicates(min_count, include_records, limit))
 
     def verify(self, record_id: int) -> VerificationResult:
         """Re-hashes the stored bytes of one record."""
@@ -251,6 +283,35 @@ class CatalogClient:
         transaction, idempotent on the key; with ``keep_ids`` each keeps its id where it is free.
         For restoring an export."""
         return self._unary(calls.import_records(records, keep_ids))
+
+    def delete_records(
+        self,
+        ids: Iterable[int] = (),
+        *,
+        dry_run: bool = False,
+        **filters: Unpack[RecordFilter],
+    ) -> DeleteReport:
+        """Deletes the records with these ids (at most the server's batch limit, 1000 by
+        default), or every record matching the filters: one or the other, and at least one
+        filter without ids (``InvalidArgument`` otherwise, naming ``filter``). Idempotent: ids
+        already gone are not an error, and ``matched`` counts only the records that existed.
+        With ``dry_run`` nothing is deleted and the report says what would be. The bytes stay
+        until the server's garbage collection; a deleted key can be registered again (under a
+        new id). A write: a read-only token gets ``PermissionDenied``."""
+        return self._unary(calls.delete_records(ids, dry_run, filters))
+
+    def apply_retention(self, *, dry_run: bool = False) -> RetentionReport:
+        """Applies the retention rules of the server's configuration (``DOCSTOKG_RETENTION_RULES``),
+        or with ``dry_run`` reports what they would delete: one report per rule, none when no
+        rule is configured. A write: a read-only token gets ``PermissionDenied``."""
+        return self._unary(calls.apply_retention(dry_run))
+
+    def audit_storage(self, *, rehash_rate: float = 0.0) -> AuditStorageRun:
+        """Audits every record against the stored objects, and the objects against the records:
+        iterate the run for the findings (orphans, missing, mismatched and out-of-scope bytes);
+        its ``summary`` holds the totals once it has ended. Sizes are always compared; a
+        deterministic ``rehash_rate`` share of records (in [0, 1]) is also re-hashed."""
+        return AuditStorageRun(self._stream(calls.audit_storage(rehash_rate)))
 
     def stats(self) -> Stats:
         """Counts and sizes of the catalog and its storage backends."""

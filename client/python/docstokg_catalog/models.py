@@ -43,18 +43,20 @@ class NewDocument(TypedDict, total=False):
 
 
 class RecordFilter(TypedDict, total=False):
-    """Filters of ``list_records`` and ``verify_all``; each one left out matches everything."""
+    """Filters of ``list_records``, ``verify_all`` and ``delete_records``; each one left out
+    matches everything."""
 
     run_id: str
     resolver: str
     content_type: str
     created_after: datetime
     created_before: datetime
+    artifact_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class DocumentRecord:
-    """One registered document. Records are immutable once created."""
+    """One registered document. Records are immutable once created (they can be deleted)."""
 
     id: int
     artifact_id: str
@@ -303,6 +305,16 @@ class Stats:
     by_resolver: dict[str, int]
     storage_backends: tuple[StorageBackend, ...]
     details: dict[str, str]
+    #: Sum of the sizes of records with a sha256: the bytes registered.
+    hashed_bytes: int
+    #: Sum over distinct sha256 values of one record's size: the bytes stored once.
+    unique_bytes: int
+    #: ``hashed_bytes - unique_bytes``: what content addressing saves.
+    dedup_saved_bytes: int
+    #: ``hashed_bytes / unique_bytes`` (1.0 without duplicates, 0.0 on an empty catalog).
+    dedup_ratio: float
+    #: Duplicate groups holding at least one record of each resolver.
+    duplicate_groups_by_resolver: dict[str, int]
 
     @classmethod
     def from_proto(cls, message: pb.StatsResponse) -> Stats:
@@ -319,6 +331,11 @@ class Stats:
                 StorageBackend(b.role, b.kind, b.location) for b in message.storage_backends
             ),
             details=dict(message.details),
+            hashed_bytes=message.hashed_bytes,
+            unique_bytes=message.unique_bytes,
+            dedup_saved_bytes=message.dedup_saved_bytes,
+            dedup_ratio=message.dedup_ratio,
+            duplicate_groups_by_resolver=dict(message.duplicate_groups_by_resolver),
         )
 
 
@@ -357,3 +374,130 @@ class ProviderHealth:
             for b in message.backends
         )
         return cls(HealthState(message.state), message.message, backends)
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteReport:
+    """What ``delete_records`` matched and deleted.
+
+    ``matched`` counts the records that existed (ids already gone are not an error) or matched the
+    filter; ``deleted`` is 0 on a dry run, and less than ``matched`` when another call deleted some
+    of them first. ``ids`` lists the ids deleted (on a dry run, that would be), ascending, at most
+    10,000 of them; ``ids_truncated`` says there were more.
+    """
+
+    matched: int
+    deleted: int
+    ids: tuple[int, ...]
+    ids_truncated: bool
+
+    @classmethod
+    def from_proto(cls, message: pb.DeleteRecordsResponse) -> DeleteReport:
+        """Converts a ``DeleteRecordsResponse``."""
+        return cls(message.matched, message.deleted, tuple(message.ids), message.ids_truncated)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionRuleReport:
+    """What one configured retention rule selected (``matched``, ``matched_bytes``) and
+    deleted (0 on a dry run)."""
+
+    rule: str
+    matched: int
+    deleted: int
+    matched_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionReport:
+    """One report per retention rule of the server's configuration, in configuration order
+    (empty when none is configured); ``dry_run`` when nothing was deleted because it was asked."""
+
+    rules: tuple[RetentionRuleReport, ...]
+    dry_run: bool
+
+    @classmethod
+    def from_proto(cls, message: pb.ApplyRetentionResponse) -> RetentionReport:
+        """Converts an ``ApplyRetentionResponse``."""
+        rules = tuple(
+            RetentionRuleReport(r.rule, r.matched, r.deleted, r.matched_bytes)
+            for r in message.rules
+        )
+        return cls(rules, message.dry_run)
+
+
+class AuditFindingKind(enum.Enum):
+    """What kind of problem an audit found (values are the wire numbers)."""
+
+    UNSPECIFIED = 0
+    #: A stored object no record references.
+    ORPHAN = 1
+    #: A record whose bytes are not where its storage_uri points.
+    MISSING = 2
+    #: A record whose stored bytes differ from its size (or, when re-hashed, its sha256).
+    MISMATCH = 3
+    #: A record whose storage_uri points outside the provider's storage.
+    OUT_OF_SCOPE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFinding:
+    """One problem ``audit_storage`` found: the record (``record_id`` 0 for an orphan), its or
+    the object's sha256, storage URI and size, and a human-readable ``message``."""
+
+    kind: AuditFindingKind
+    record_id: int
+    sha256: str | None
+    storage_uri: str | None
+    bytes: int
+    message: str
+
+    @classmethod
+    def from_proto(cls, message: pb.AuditFinding) -> AuditFinding:
+        """Converts an ``AuditFinding``."""
+        return cls(
+            kind=AuditFindingKind(message.kind),
+            record_id=message.record_id,
+            sha256=_optional(message.sha256),
+            storage_uri=_optional(message.storage_uri),
+            bytes=message.bytes,
+            message=message.message,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditProgress:
+    """How far an audit has come: records checked, then stored objects checked (the second
+    pass). The server reports it every 1,000 records or objects."""
+
+    records_checked: int
+    objects_checked: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditSummary:
+    """Totals of an ``audit_storage`` run: what it checked and re-hashed, and the findings of
+    each kind (with the orphans' total size)."""
+
+    records_checked: int
+    objects_checked: int
+    rehashed: int
+    orphans: int
+    orphan_bytes: int
+    missing: int
+    mismatched: int
+    out_of_scope: int
+
+    @classmethod
+    def from_proto(cls, message: pb.AuditSummary) -> AuditSummary:
+        """Converts an ``AuditSummary``."""
+        return cls(
+            records_checked=message.records_checked,
+            objects_checked=message.objects_checked,
+            rehashed=message.rehashed,
+            orphans=message.orphans,
+            orphan_bytes=message.orphan_bytes,
+            missing=message.missing,
+            mismatched=message.mismatched,
+            out_of_scope=message.out_of_scope,
+        )

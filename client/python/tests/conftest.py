@@ -1,8 +1,10 @@
 """Fixtures: clients of the running catalog-server that scripts/test-clients started.
 
-CATALOG_TEST_ENDPOINT is a server without auth; CATALOG_TEST_AUTH_ENDPOINT a server that wants
-CATALOG_TEST_TOKEN; CATALOG_TEST_PROVIDER the provider both run. Every test makes its own ids, so
-the suites of both languages can share the servers.
+CATALOG_TEST_ENDPOINT is a server without auth, configured with one retention rule
+(``client-keep-one resolver=client-retention keep_latest=1``, which one test of each suite uses);
+CATALOG_TEST_AUTH_ENDPOINT a server without retention rules that wants CATALOG_TEST_TOKEN
+(read-write) or CATALOG_TEST_READ_ONLY_TOKEN; CATALOG_TEST_PROVIDER the provider both run. Every
+test makes its own ids, so the suites of both languages can share the servers.
 
 ``async def`` tests (of ``AsyncCatalogClient``) run in a fresh event loop with ``asyncio.run``: the
 pinned tool list of scripts/test-clients has no asyncio plugin.
@@ -50,6 +52,11 @@ def auth_endpoint() -> str:
 @pytest.fixture
 def token() -> str:
     return setting("CATALOG_TEST_TOKEN")
+
+
+@pytest.fixture
+def read_only_token() -> str:
+    return setting("CATALOG_TEST_READ_ONLY_TOKEN")
 
 
 @pytest.fixture

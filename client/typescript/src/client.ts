@@ -22,8 +22,12 @@ import {
   HealthClient,
 } from "./generated/grpc/health/v1/health.js";
 import {
+  type AuditFinding,
+  type AuditProgress,
+  type AuditSummary,
   type ContentHeader,
   type ContentInfo,
+  type DeleteReport,
   type DocumentRecord,
   type DuplicateGroup,
   type NewDocument,
@@ -31,14 +35,18 @@ import {
   type PutOutcome,
   type RecordFilter,
   type RegisterOutcome,
+  type RetentionReport,
   type Stats,
   type VerificationResult,
   type VerifySummary,
+  toAuditFinding,
+  toDeleteReport,
   toDuplicateGroup,
   toPutOutcome,
   toProviderHealth,
   toRecord,
   toRegisterOutcome,
+  toRetentionReport,
   toVerificationResult,
 } from "./models.js";
 
@@ -79,6 +87,31 @@ export class VerifyAllRun implements AsyncIterable<VerificationResult> {
     for await (const event of this.events) {
       if (event.result) yield toVerificationResult(event.result);
       else if (event.started) this.matchingRecords = event.started.matchingRecords;
+      else if (event.summary) this.summary = event.summary;
+    }
+  }
+}
+
+/**
+ * The findings of an `auditStorage` stream, one per problem, as the server finds them. `records` is
+ * set once the stream has started, `progress` holds the latest progress report while it runs, and
+ * `summary` is set once it has ended.
+ */
+export class AuditStorageRun implements AsyncIterable<AuditFinding> {
+  /** Records the audit is about to check, once the stream has started. */
+  records: number | undefined;
+  /** The latest progress report (every 1,000 records or objects). */
+  progress: AuditProgress | undefined;
+  /** The totals, once the stream has ended. */
+  summary: AuditSummary | undefined;
+
+  constructor(private readonly events: AsyncIterable<pb.AuditStorageResponse>) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<AuditFinding> {
+    for await (const event of this.events) {
+      if (event.finding) yield toAuditFinding(event.finding);
+      else if (event.started) this.records = event.started.records;
+      else if (event.progress) this.progress = event.progress;
       else if (event.summary) this.summary = event.summary;
     }
   }
@@ -197,9 +230,18 @@ export class CatalogClient {
     }
   }
 
-  /** Streams groups of at least `minCount` (2) records sharing a sha256, largest first. */
-  async *findDuplicates(options: { minCount?: number; includeRecords?: boolean } = {}): AsyncGenerator<DuplicateGroup> {
-    const request = { minCount: options.minCount ?? 2, includeRecords: options.includeRecords ?? false };
+  /**
+   * Streams groups of at least `minCount` (2) records sharing a sha256, largest first; at most `limit`
+   * groups (0, the default: every group).
+   */
+  async *findDuplicates(
+    options: { minCount?: number; includeRecords?: boolean; limit?: number } = {},
+  ): AsyncGenerator<DuplicateGroup> {
+    const request = {
+      minCount: options.minCount ?? 2,
+      includeRecords: options.includeRecords ?? false,
+      limit: options.limit ?? 0,
+    };
     for await (const message of this.#stream((m, o) => this.#stub.findDuplicates(request, m, o))) {
       yield toDuplicateGroup(message);
     }
@@ -292,6 +334,47 @@ export class CatalogClient {
       this.#stub.importRecords(request, m, o, done),
     );
     return response.results.map(toRegisterOutcome);
+  }
+
+  /**
+   * Deletes the records with these `ids` (at most the server's batch limit, 1000 by default), or every
+   * record matching the filter fields: one or the other, and at least one filter field without ids
+   * (`InvalidArgument` otherwise, naming `filter`). Idempotent: ids already gone are not an error, and
+   * `matched` counts only the records that existed. With `dryRun` nothing is deleted and the report
+   * says what would be. The bytes stay until the server's garbage collection; a deleted key can be
+   * registered again (under a new id). A write: a read-only token gets `PermissionDenied`.
+   */
+  async deleteRecords(options: RecordFilter & { ids?: readonly number[]; dryRun?: boolean }): Promise<DeleteReport> {
+    const { ids = [], dryRun = false, ...filter } = options;
+    // The filter goes only when one is given, so that ids alone are not "ids and a filter".
+    const given = Object.values(filter).some((value) => value !== undefined);
+    const request = { ids: [...ids], filter: given ? pb.RecordFilter.fromPartial(filter) : undefined, dryRun };
+    return toDeleteReport(
+      await this.#unary<pb.DeleteRecordsResponse>((m, o, done) => this.#stub.deleteRecords(request, m, o, done)),
+    );
+  }
+
+  /**
+   * Applies the retention rules of the server's configuration (DOCSTOKG_RETENTION_RULES), or with
+   * `dryRun` reports what they would delete: one report per rule, none when no rule is configured.
+   * A write: a read-only token gets `PermissionDenied`.
+   */
+  async applyRetention(options: { dryRun?: boolean } = {}): Promise<RetentionReport> {
+    const request = { dryRun: options.dryRun ?? false };
+    return toRetentionReport(
+      await this.#unary<pb.ApplyRetentionResponse>((m, o, done) => this.#stub.applyRetention(request, m, o, done)),
+    );
+  }
+
+  /**
+   * Audits every record against the stored objects, and the objects against the records: iterate the
+   * run for the findings (orphans, missing, mismatched and out-of-scope bytes); its `summary` holds the
+   * totals once it has ended. Sizes are always compared; a deterministic `rehashRate` share of records
+   * (in [0, 1], default 0) is also re-hashed.
+   */
+  auditStorage(options: { rehashRate?: number } = {}): AuditStorageRun {
+    const request = { rehashRate: options.rehashRate ?? 0 };
+    return new AuditStorageRun(this.#stream((m, o) => this.#stub.auditStorage(request, m, o)));
   }
 
   /** Counts and sizes of the catalog and its storage backends. */

@@ -1,5 +1,5 @@
 /** TypeScript client of the DocsToKG Catalog gRPC service. */
-export { CatalogClient, type CatalogClientOptions, CHUNK_SIZE, VerifyAllRun } from "./client.js";
+export { AuditStorageRun, CatalogClient, type CatalogClientOptions, CHUNK_SIZE, VerifyAllRun } from "./client.js";
 export {
   CatalogError,
   DeadlineExceeded,
@@ -13,8 +13,13 @@ export {
   Unavailable,
 } from "./errors.js";
 export type {
+  AuditFinding,
+  AuditFindingKind,
+  AuditProgress,
+  AuditSummary,
   ContentHeader,
   ContentInfo,
+  DeleteReport,
   DocumentRecord,
   DuplicateGroup,
   HealthState,
@@ -23,6 +28,8 @@ export type {
   PutOutcome,
   RecordFilter,
   RegisterOutcome,
+  RetentionReport,
+  RetentionRuleReport,
   Stats,
   VerificationResult,
   VerificationStatus,

@@ -19,13 +19,14 @@ export interface NewDocument {
   runId?: string;
 }
 
-/** Filters of `listRecords` and `verifyAll`; each one left out matches everything. */
+/** Filters of `listRecords`, `verifyAll` and `deleteRecords`; each one left out matches everything. */
 export interface RecordFilter {
   runId?: string;
   resolver?: string;
   contentType?: string;
   createdAfter?: Date;
   createdBefore?: Date;
+  artifactId?: string;
 }
 
 /** The header fields of an upload; a mismatch with `expectedSha256`/`expectedBytes` stores nothing. */
@@ -39,7 +40,7 @@ export interface ContentHeader {
   expectedBytes?: number;
 }
 
-/** One registered document. Records are immutable once created. */
+/** One registered document. Records are immutable once created (they can be deleted). */
 export interface DocumentRecord {
   readonly id: number;
   readonly artifactId: string;
@@ -99,8 +100,61 @@ export type ContentInfo = Readonly<pb.ContentInfo>;
 
 export type HealthState = "UNSPECIFIED" | "HEALTHY" | "DEGRADED" | "UNHEALTHY";
 
-/** Counts and sizes of the catalog and its storage backends. */
+/**
+ * Counts and sizes of the catalog and its storage backends, with what content addressing saves:
+ * `hashedBytes` (sizes of the records with a sha256), `uniqueBytes` (one size per distinct sha256),
+ * `dedupSavedBytes` (their difference), `dedupRatio` (their quotient; 0 on an empty catalog) and
+ * `duplicateGroupsByResolver` (duplicate groups holding a record of each resolver).
+ */
 export type Stats = Readonly<pb.StatsResponse>;
+
+/**
+ * What `deleteRecords` matched and deleted. `matched` counts the records that existed (ids already
+ * gone are not an error) or matched the filter; `deleted` is 0 on a dry run, and less than `matched`
+ * when another call deleted some first. `ids` lists the ids deleted (on a dry run, that would be),
+ * ascending, at most 10,000; `idsTruncated` says there were more.
+ */
+export interface DeleteReport {
+  readonly matched: number;
+  readonly deleted: number;
+  readonly ids: readonly number[];
+  readonly idsTruncated: boolean;
+}
+
+/** What one configured retention rule selected (`matched`, `matchedBytes`) and deleted (0 on a dry run). */
+export type RetentionRuleReport = Readonly<pb.RetentionRuleReport>;
+
+/**
+ * One report per retention rule of the server's configuration, in configuration order (none when no
+ * rule is configured); `dryRun` when nothing was deleted because it was asked.
+ */
+export interface RetentionReport {
+  readonly rules: readonly RetentionRuleReport[];
+  readonly dryRun: boolean;
+}
+
+/**
+ * What kind of problem an audit found: a stored object no record references (ORPHAN), a record whose
+ * bytes are absent (MISSING) or differ in size or, when re-hashed, in sha256 (MISMATCH), or a record
+ * whose storageUri points outside the provider's storage (OUT_OF_SCOPE).
+ */
+export type AuditFindingKind = "UNSPECIFIED" | "ORPHAN" | "MISSING" | "MISMATCH" | "OUT_OF_SCOPE";
+
+/** One problem `auditStorage` found: the record (`recordId` 0 for an orphan) or the stored object. */
+export interface AuditFinding {
+  readonly kind: AuditFindingKind;
+  readonly recordId: number;
+  readonly sha256: string | undefined;
+  readonly storageUri: string | undefined;
+  readonly bytes: number;
+  readonly message: string;
+}
+
+/** How far an audit has come (records, then stored objects); sent every 1,000 records or objects. */
+export type AuditProgress = Readonly<pb.AuditProgress>;
+
+/** Totals of an `auditStorage` run: what it checked and re-hashed, and the findings of each kind. */
+export type AuditSummary = Readonly<pb.AuditSummary>;
 
 /** The worst state of the provider's backends, and each backend's health. */
 export interface ProviderHealth {
@@ -172,6 +226,27 @@ export function toVerificationResult(message: pb.VerificationResult | undefined)
     actualBytes: result.actualBytes,
     storageUri: optional(result.storageUri),
     message: result.message,
+  });
+}
+
+export function toDeleteReport(message: pb.DeleteRecordsResponse): DeleteReport {
+  const { matched, deleted, idsTruncated } = message;
+  return Object.freeze({ matched, deleted, ids: Object.freeze([...message.ids]), idsTruncated });
+}
+
+export function toRetentionReport(message: pb.ApplyRetentionResponse): RetentionReport {
+  const rules = message.rules.map((rule) => Object.freeze({ ...rule }));
+  return Object.freeze({ rules: Object.freeze(rules), dryRun: message.dryRun });
+}
+
+export function toAuditFinding(message: pb.AuditFinding): AuditFinding {
+  return Object.freeze({
+    kind: enumName<AuditFindingKind>(pb.AuditFindingKind, message.kind, "AUDIT_FINDING_KIND_"),
+    recordId: message.recordId,
+    sha256: optional(message.sha256),
+    storageUri: optional(message.storageUri),
+    bytes: message.bytes,
+    message: message.message,
   });
 }
 

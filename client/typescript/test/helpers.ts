@@ -1,7 +1,8 @@
 /**
  * What the suites share: the servers scripts/test-clients started (CATALOG_TEST_ENDPOINT without
- * auth, CATALOG_TEST_AUTH_ENDPOINT wanting CATALOG_TEST_TOKEN, both on CATALOG_TEST_PROVIDER),
- * and ids no other test uses.
+ * auth, with the retention rule `client-keep-one resolver=client-retention keep_latest=1`;
+ * CATALOG_TEST_AUTH_ENDPOINT wanting CATALOG_TEST_TOKEN, read-write, or CATALOG_TEST_READ_ONLY_TOKEN,
+ * without retention rules; both on CATALOG_TEST_PROVIDER), and ids no other test uses.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";

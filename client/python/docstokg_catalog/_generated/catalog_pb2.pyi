@@ -25,6 +25,14 @@ class HealthState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     HEALTH_STATE_HEALTHY: _ClassVar[HealthState]
     HEALTH_STATE_DEGRADED: _ClassVar[HealthState]
     HEALTH_STATE_UNHEALTHY: _ClassVar[HealthState]
+
+class AuditFindingKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    AUDIT_FINDING_KIND_UNSPECIFIED: _ClassVar[AuditFindingKind]
+    AUDIT_FINDING_KIND_ORPHAN: _ClassVar[AuditFindingKind]
+    AUDIT_FINDING_KIND_MISSING: _ClassVar[AuditFindingKind]
+    AUDIT_FINDING_KIND_MISMATCH: _ClassVar[AuditFindingKind]
+    AUDIT_FINDING_KIND_OUT_OF_SCOPE: _ClassVar[AuditFindingKind]
 VERIFICATION_STATUS_UNSPECIFIED: VerificationStatus
 VERIFICATION_STATUS_VERIFIED: VerificationStatus
 VERIFICATION_STATUS_MISMATCH: VerificationStatus
@@ -35,6 +43,11 @@ HEALTH_STATE_UNSPECIFIED: HealthState
 HEALTH_STATE_HEALTHY: HealthState
 HEALTH_STATE_DEGRADED: HealthState
 HEALTH_STATE_UNHEALTHY: HealthState
+AUDIT_FINDING_KIND_UNSPECIFIED: AuditFindingKind
+AUDIT_FINDING_KIND_ORPHAN: AuditFindingKind
+AUDIT_FINDING_KIND_MISSING: AuditFindingKind
+AUDIT_FINDING_KIND_MISMATCH: AuditFindingKind
+AUDIT_FINDING_KIND_OUT_OF_SCOPE: AuditFindingKind
 
 class DocumentRecord(_message.Message):
     __slots__ = ("id", "artifact_id", "source_url", "resolver", "content_type", "bytes", "sha256", "storage_uri", "created_at", "updated_at", "run_id")
@@ -159,18 +172,20 @@ class GetByRunResponse(_message.Message):
     def __init__(self, records: _Optional[_Iterable[_Union[DocumentRecord, _Mapping]]] = ...) -> None: ...
 
 class RecordFilter(_message.Message):
-    __slots__ = ("run_id", "resolver", "content_type", "created_after", "created_before")
+    __slots__ = ("run_id", "resolver", "content_type", "created_after", "created_before", "artifact_id")
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     RESOLVER_FIELD_NUMBER: _ClassVar[int]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    ARTIFACT_ID_FIELD_NUMBER: _ClassVar[int]
     run_id: str
     resolver: str
     content_type: str
     created_after: _timestamp_pb2.Timestamp
     created_before: _timestamp_pb2.Timestamp
-    def __init__(self, run_id: _Optional[str] = ..., resolver: _Optional[str] = ..., content_type: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    artifact_id: str
+    def __init__(self, run_id: _Optional[str] = ..., resolver: _Optional[str] = ..., content_type: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., artifact_id: _Optional[str] = ...) -> None: ...
 
 class ListRecordsRequest(_message.Message):
     __slots__ = ("filter",)
@@ -185,12 +200,14 @@ class ListRecordsResponse(_message.Message):
     def __init__(self, record: _Optional[_Union[DocumentRecord, _Mapping]] = ...) -> None: ...
 
 class FindDuplicatesRequest(_message.Message):
-    __slots__ = ("min_count", "include_records")
+    __slots__ = ("min_count", "include_records", "limit")
     MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
     INCLUDE_RECORDS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
     min_count: int
     include_records: bool
-    def __init__(self, min_count: _Optional[int] = ..., include_records: _Optional[bool] = ...) -> None: ...
+    limit: int
+    def __init__(self, min_count: _Optional[int] = ..., include_records: _Optional[bool] = ..., limit: _Optional[int] = ...) -> None: ...
 
 class FindDuplicatesResponse(_message.Message):
     __slots__ = ("sha256", "count", "total_bytes", "records")
@@ -371,7 +388,7 @@ class StorageBackend(_message.Message):
     def __init__(self, role: _Optional[str] = ..., kind: _Optional[str] = ..., location: _Optional[str] = ...) -> None: ...
 
 class StatsResponse(_message.Message):
-    __slots__ = ("provider", "total_records", "total_bytes", "unique_sha256", "unique_artifacts", "duplicate_groups", "by_resolver", "storage_backends", "details")
+    __slots__ = ("provider", "total_records", "total_bytes", "unique_sha256", "unique_artifacts", "duplicate_groups", "by_resolver", "storage_backends", "details", "hashed_bytes", "unique_bytes", "dedup_saved_bytes", "dedup_ratio", "duplicate_groups_by_resolver")
     class ByResolverEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -386,6 +403,13 @@ class StatsResponse(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class DuplicateGroupsByResolverEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     TOTAL_RECORDS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -395,6 +419,11 @@ class StatsResponse(_message.Message):
     BY_RESOLVER_FIELD_NUMBER: _ClassVar[int]
     STORAGE_BACKENDS_FIELD_NUMBER: _ClassVar[int]
     DETAILS_FIELD_NUMBER: _ClassVar[int]
+    HASHED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    UNIQUE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DEDUP_SAVED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DEDUP_RATIO_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_GROUPS_BY_RESOLVER_FIELD_NUMBER: _ClassVar[int]
     provider: str
     total_records: int
     total_bytes: int
@@ -404,7 +433,12 @@ class StatsResponse(_message.Message):
     by_resolver: _containers.ScalarMap[str, int]
     storage_backends: _containers.RepeatedCompositeFieldContainer[StorageBackend]
     details: _containers.ScalarMap[str, str]
-    def __init__(self, provider: _Optional[str] = ..., total_records: _Optional[int] = ..., total_bytes: _Optional[int] = ..., unique_sha256: _Optional[int] = ..., unique_artifacts: _Optional[int] = ..., duplicate_groups: _Optional[int] = ..., by_resolver: _Optional[_Mapping[str, int]] = ..., storage_backends: _Optional[_Iterable[_Union[StorageBackend, _Mapping]]] = ..., details: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    hashed_bytes: int
+    unique_bytes: int
+    dedup_saved_bytes: int
+    dedup_ratio: float
+    duplicate_groups_by_resolver: _containers.ScalarMap[str, int]
+    def __init__(self, provider: _Optional[str] = ..., total_records: _Optional[int] = ..., total_bytes: _Optional[int] = ..., unique_sha256: _Optional[int] = ..., unique_artifacts: _Optional[int] = ..., duplicate_groups: _Optional[int] = ..., by_resolver: _Optional[_Mapping[str, int]] = ..., storage_backends: _Optional[_Iterable[_Union[StorageBackend, _Mapping]]] = ..., details: _Optional[_Mapping[str, str]] = ..., hashed_bytes: _Optional[int] = ..., unique_bytes: _Optional[int] = ..., dedup_saved_bytes: _Optional[int] = ..., dedup_ratio: _Optional[float] = ..., duplicate_groups_by_resolver: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class BackendHealth(_message.Message):
     __slots__ = ("name", "state", "message", "latency_ms")
@@ -445,3 +479,119 @@ class ImportRecordsResponse(_message.Message):
     RESULTS_FIELD_NUMBER: _ClassVar[int]
     results: _containers.RepeatedCompositeFieldContainer[RegisterOrGetResponse]
     def __init__(self, results: _Optional[_Iterable[_Union[RegisterOrGetResponse, _Mapping]]] = ...) -> None: ...
+
+class DeleteRecordsRequest(_message.Message):
+    __slots__ = ("ids", "filter", "dry_run")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[int]
+    filter: RecordFilter
+    dry_run: bool
+    def __init__(self, ids: _Optional[_Iterable[int]] = ..., filter: _Optional[_Union[RecordFilter, _Mapping]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class DeleteRecordsResponse(_message.Message):
+    __slots__ = ("matched", "deleted", "ids", "ids_truncated")
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    IDS_TRUNCATED_FIELD_NUMBER: _ClassVar[int]
+    matched: int
+    deleted: int
+    ids: _containers.RepeatedScalarFieldContainer[int]
+    ids_truncated: bool
+    def __init__(self, matched: _Optional[int] = ..., deleted: _Optional[int] = ..., ids: _Optional[_Iterable[int]] = ..., ids_truncated: _Optional[bool] = ...) -> None: ...
+
+class ApplyRetentionRequest(_message.Message):
+    __slots__ = ("dry_run",)
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    dry_run: bool
+    def __init__(self, dry_run: _Optional[bool] = ...) -> None: ...
+
+class RetentionRuleReport(_message.Message):
+    __slots__ = ("rule", "matched", "deleted", "matched_bytes")
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    rule: str
+    matched: int
+    deleted: int
+    matched_bytes: int
+    def __init__(self, rule: _Optional[str] = ..., matched: _Optional[int] = ..., deleted: _Optional[int] = ..., matched_bytes: _Optional[int] = ...) -> None: ...
+
+class ApplyRetentionResponse(_message.Message):
+    __slots__ = ("rules", "dry_run")
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[RetentionRuleReport]
+    dry_run: bool
+    def __init__(self, rules: _Optional[_Iterable[_Union[RetentionRuleReport, _Mapping]]] = ..., dry_run: _Optional[bool] = ...) -> None: ...
+
+class AuditStorageRequest(_message.Message):
+    __slots__ = ("rehash_rate",)
+    REHASH_RATE_FIELD_NUMBER: _ClassVar[int]
+    rehash_rate: float
+    def __init__(self, rehash_rate: _Optional[float] = ...) -> None: ...
+
+class AuditFinding(_message.Message):
+    __slots__ = ("kind", "record_id", "sha256", "storage_uri", "bytes", "message")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    STORAGE_URI_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    kind: AuditFindingKind
+    record_id: int
+    sha256: str
+    storage_uri: str
+    bytes: int
+    message: str
+    def __init__(self, kind: _Optional[_Union[AuditFindingKind, str]] = ..., record_id: _Optional[int] = ..., sha256: _Optional[str] = ..., storage_uri: _Optional[str] = ..., bytes: _Optional[int] = ..., message: _Optional[str] = ...) -> None: ...
+
+class AuditStarted(_message.Message):
+    __slots__ = ("records",)
+    RECORDS_FIELD_NUMBER: _ClassVar[int]
+    records: int
+    def __init__(self, records: _Optional[int] = ...) -> None: ...
+
+class AuditProgress(_message.Message):
+    __slots__ = ("records_checked", "objects_checked")
+    RECORDS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    records_checked: int
+    objects_checked: int
+    def __init__(self, records_checked: _Optional[int] = ..., objects_checked: _Optional[int] = ...) -> None: ...
+
+class AuditSummary(_message.Message):
+    __slots__ = ("records_checked", "objects_checked", "rehashed", "orphans", "orphan_bytes", "missing", "mismatched", "out_of_scope")
+    RECORDS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    OBJECTS_CHECKED_FIELD_NUMBER: _ClassVar[int]
+    REHASHED_FIELD_NUMBER: _ClassVar[int]
+    ORPHANS_FIELD_NUMBER: _ClassVar[int]
+    ORPHAN_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHED_FIELD_NUMBER: _ClassVar[int]
+    OUT_OF_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    records_checked: int
+    objects_checked: int
+    rehashed: int
+    orphans: int
+    orphan_bytes: int
+    missing: int
+    mismatched: int
+    out_of_scope: int
+    def __init__(self, records_checked: _Optional[int] = ..., objects_checked: _Optional[int] = ..., rehashed: _Optional[int] = ..., orphans: _Optional[int] = ..., orphan_bytes: _Optional[int] = ..., missing: _Optional[int] = ..., mismatched: _Optional[int] = ..., out_of_scope: _Optional[int] = ...) -> None: ...
+
+class AuditStorageResponse(_message.Message):
+    __slots__ = ("started", "progress", "finding", "summary")
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    FINDING_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    started: AuditStarted
+    progress: AuditProgress
+    finding: AuditFinding
+    summary: AuditSummary
+    def __init__(self, started: _Optional[_Union[AuditStarted, _Mapping]] = ..., progress: _Optional[_Union[AuditProgress, _Mapping]] = ..., finding: _Optional[_Union[AuditFinding, _Mapping]] = ..., summary: _Optional[_Union[AuditSummary, _Mapping]] = ...) -> None: ...

@@ -116,6 +116,21 @@ class CatalogServiceStub:
                 request_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsRequest.SerializeToString,
                 response_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsResponse.FromString,
                 _registered_method=True)
+        self.DeleteRecords = channel.unary_unary(
+                '/docstokg.catalog.v1.CatalogService/DeleteRecords',
+                request_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRecordsRequest.SerializeToString,
+                response_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRecordsResponse.FromString,
+                _registered_method=True)
+        self.ApplyRetention = channel.unary_unary(
+                '/docstokg.catalog.v1.CatalogService/ApplyRetention',
+                request_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ApplyRetentionRequest.SerializeToString,
+                response_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ApplyRetentionResponse.FromString,
+                _registered_method=True)
+        self.AuditStorage = channel.unary_stream(
+                '/docstokg.catalog.v1.CatalogService/AuditStorage',
+                request_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.AuditStorageRequest.SerializeToString,
+                response_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.AuditStorageResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -236,6 +251,32 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteRecords(self, request, context):
+        """Deletes records by id or by filter (at least one criterion), in batches; idempotent: ids that
+        are gone are not an error. The bytes of deleted records stay until garbage collection, which
+        keeps any object another record still references. A write: needs a token that may write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ApplyRetention(self, request, context):
+        """Applies the retention rules of the server's configuration (or reports what they would delete,
+        with dry_run): one report per rule. Retention deletes records; garbage collection frees their
+        bytes. A write: needs a token that may write.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuditStorage(self, request, context):
+        """Audits records against stored objects: started, progress and one finding per problem (orphan,
+        missing, mismatch, out of scope), then a summary.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -313,6 +354,21 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ImportRecords,
                     request_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsRequest.FromString,
                     response_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsResponse.SerializeToString,
+            ),
+            'DeleteRecords': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRecords,
+                    request_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRecordsRequest.FromString,
+                    response_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRecordsResponse.SerializeToString,
+            ),
+            'ApplyRetention': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyRetention,
+                    request_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ApplyRetentionRequest.FromString,
+                    response_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ApplyRetentionResponse.SerializeToString,
+            ),
+            'AuditStorage': grpc.unary_stream_rpc_method_handler(
+                    servicer.AuditStorage,
+                    request_deserializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.AuditStorageRequest.FromString,
+                    response_serializer=docstokg_dot_catalog_dot_v1_dot_catalog__pb2.AuditStorageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -727,6 +783,87 @@ class CatalogService:
             '/docstokg.catalog.v1.CatalogService/ImportRecords',
             docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsRequest.SerializeToString,
             docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ImportRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRecords(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/docstokg.catalog.v1.CatalogService/DeleteRecords',
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRecordsRequest.SerializeToString,
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.DeleteRecordsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyRetention(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/docstokg.catalog.v1.CatalogService/ApplyRetention',
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ApplyRetentionRequest.SerializeToString,
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.ApplyRetentionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuditStorage(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/docstokg.catalog.v1.CatalogService/AuditStorage',
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.AuditStorageRequest.SerializeToString,
+            docstokg_dot_catalog_dot_v1_dot_catalog__pb2.AuditStorageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -58,7 +58,22 @@ export enum HealthState {
   UNRECOGNIZED = -1,
 }
 
-/** One registered document. Records are immutable once created. */
+/** What kind of problem an audit found. */
+export enum AuditFindingKind {
+  /** AUDIT_FINDING_KIND_UNSPECIFIED - Not set. */
+  AUDIT_FINDING_KIND_UNSPECIFIED = 0,
+  /** AUDIT_FINDING_KIND_ORPHAN - A stored object no record references. */
+  AUDIT_FINDING_KIND_ORPHAN = 1,
+  /** AUDIT_FINDING_KIND_MISSING - A record whose bytes are not where its storage_uri points. */
+  AUDIT_FINDING_KIND_MISSING = 2,
+  /** AUDIT_FINDING_KIND_MISMATCH - A record whose stored bytes differ from its size or sha256. */
+  AUDIT_FINDING_KIND_MISMATCH = 3,
+  /** AUDIT_FINDING_KIND_OUT_OF_SCOPE - A record whose storage_uri points outside the provider's storage. */
+  AUDIT_FINDING_KIND_OUT_OF_SCOPE = 4,
+  UNRECOGNIZED = -1,
+}
+
+/** One registered document. Records are immutable once created (they can be deleted). */
 export interface DocumentRecord {
   /** Server-assigned id. */
   id: number;
@@ -199,7 +214,11 @@ export interface RecordFilter {
     | Date
     | undefined;
   /** Only records created before this instant. */
-  createdBefore: Date | undefined;
+  createdBefore:
+    | Date
+    | undefined;
+  /** Only records of this artifact. */
+  artifactId: string;
 }
 
 /** ListRecords input. */
@@ -220,6 +239,8 @@ export interface FindDuplicatesRequest {
   minCount: number;
   /** Include the records of each group (ordered by id). */
   includeRecords: boolean;
+  /** Stream at most this many groups (the largest first); 0 means every group. */
+  limit: number;
 }
 
 /** FindDuplicates output: one group per message. */
@@ -441,6 +462,16 @@ export interface StatsResponse {
   storageBackends: StorageBackend[];
   /** Provider-specific details (cache size, pool size, bucket, region...). */
   details: { [key: string]: string };
+  /** Sum of the sizes of records with a sha256: the bytes registered. */
+  hashedBytes: number;
+  /** Sum over distinct sha256 values of one record's size: the bytes stored once. */
+  uniqueBytes: number;
+  /** hashed_bytes - unique_bytes: what content addressing saves. */
+  dedupSavedBytes: number;
+  /** hashed_bytes / unique_bytes (1 without duplicates, 0 on an empty catalog). */
+  dedupRatio: number;
+  /** Duplicate groups holding at least one record of each resolver. */
+  duplicateGroupsByResolver: { [key: string]: number };
 }
 
 export interface StatsResponse_ByResolverEntry {
@@ -451,6 +482,11 @@ export interface StatsResponse_ByResolverEntry {
 export interface StatsResponse_DetailsEntry {
   key: string;
   value: string;
+}
+
+export interface StatsResponse_DuplicateGroupsByResolverEntry {
+  key: string;
+  value: number;
 }
 
 /** Health of one backend. */
@@ -497,6 +533,136 @@ export interface ImportRecordsResponse {
    * (the stored record is returned unchanged).
    */
   results: RegisterOrGetResponse[];
+}
+
+/** DeleteRecords input: ids or a filter, not both. */
+export interface DeleteRecordsRequest {
+  /** Delete these records (at most max_batch_size ids). */
+  ids: number[];
+  /** Or every record matching this filter; at least one field must be set. */
+  filter:
+    | RecordFilter
+    | undefined;
+  /** Count and list what would be deleted; delete nothing. */
+  dryRun: boolean;
+}
+
+/** DeleteRecords output. */
+export interface DeleteRecordsResponse {
+  /** Records that matched (existing ids, or records matching the filter). */
+  matched: number;
+  /**
+   * Records this call deleted (0 on a dry run; less than matched when another call deleted
+   * some of them first).
+   */
+  deleted: number;
+  /** The ids deleted (or, on a dry run, that would be), ascending, at most 10,000. */
+  ids: number[];
+  /** True when more ids were deleted than `ids` lists. */
+  idsTruncated: boolean;
+}
+
+/** ApplyRetention input. */
+export interface ApplyRetentionRequest {
+  /** Report what each rule would delete; delete nothing. */
+  dryRun: boolean;
+}
+
+/** What one retention rule matched and deleted. */
+export interface RetentionRuleReport {
+  /** The rule's name in the configuration. */
+  rule: string;
+  /** Records the rule selected for deletion. */
+  matched: number;
+  /** Records deleted (0 on a dry run). */
+  deleted: number;
+  /** Sum of the sizes of the selected records. */
+  matchedBytes: number;
+}
+
+/** ApplyRetention output. */
+export interface ApplyRetentionResponse {
+  /** One report per configured rule, in configuration order. */
+  rules: RetentionRuleReport[];
+  /** True when nothing was deleted because dry_run was set. */
+  dryRun: boolean;
+}
+
+/** AuditStorage input. */
+export interface AuditStorageRequest {
+  /**
+   * Fraction of records whose bytes are re-hashed, in [0, 1]; 0 re-hashes none (sizes are still
+   * checked). The sample is deterministic per id, as in VerifyAll.
+   */
+  rehashRate: number;
+}
+
+/** One problem an audit found. */
+export interface AuditFinding {
+  /** What kind of problem. */
+  kind: AuditFindingKind;
+  /** The record (0 for an orphan). */
+  recordId: number;
+  /** The record's or the object's sha256. */
+  sha256: string;
+  /** The record's storage_uri, or the orphan's URI. */
+  storageUri: string;
+  /** The record's size, or the orphan's. */
+  bytes: number;
+  /** Human-readable detail. */
+  message: string;
+}
+
+/** Announces the work AuditStorage is about to do. */
+export interface AuditStarted {
+  /** Records to check. */
+  records: number;
+}
+
+/** How far an audit has come; sent every 1,000 records or objects. */
+export interface AuditProgress {
+  /** Records checked so far. */
+  recordsChecked: number;
+  /** Stored objects checked so far (the second pass). */
+  objectsChecked: number;
+}
+
+/** Totals of an audit. */
+export interface AuditSummary {
+  /** Records checked. */
+  recordsChecked: number;
+  /** Stored objects listed. */
+  objectsChecked: number;
+  /** Records whose bytes were re-hashed. */
+  rehashed: number;
+  /** ORPHAN findings. */
+  orphans: number;
+  /** Sum of the orphans' sizes. */
+  orphanBytes: number;
+  /** MISSING findings. */
+  missing: number;
+  /** MISMATCH findings. */
+  mismatched: number;
+  /** OUT_OF_SCOPE findings. */
+  outOfScope: number;
+}
+
+/** AuditStorage output: started, then progress and findings as they come, then the summary. */
+export interface AuditStorageResponse {
+  /** First message. */
+  started?:
+    | AuditStarted
+    | undefined;
+  /** Every 1,000 records or objects. */
+  progress?:
+    | AuditProgress
+    | undefined;
+  /** One per problem. */
+  finding?:
+    | AuditFinding
+    | undefined;
+  /** Last message. */
+  summary?: AuditSummary | undefined;
 }
 
 function createBaseDocumentRecord(): DocumentRecord {
@@ -1525,7 +1691,14 @@ export const GetByRunResponse: MessageFns<GetByRunResponse> = {
 };
 
 function createBaseRecordFilter(): RecordFilter {
-  return { runId: "", resolver: "", contentType: "", createdAfter: undefined, createdBefore: undefined };
+  return {
+    runId: "",
+    resolver: "",
+    contentType: "",
+    createdAfter: undefined,
+    createdBefore: undefined,
+    artifactId: "",
+  };
 }
 
 export const RecordFilter: MessageFns<RecordFilter> = {
@@ -1544,6 +1717,9 @@ export const RecordFilter: MessageFns<RecordFilter> = {
     }
     if (message.createdBefore !== undefined) {
       Timestamp.encode(toTimestamp(message.createdBefore), writer.uint32(42).fork()).join();
+    }
+    if (message.artifactId !== "") {
+      writer.uint32(50).string(message.artifactId);
     }
     return writer;
   },
@@ -1601,6 +1777,14 @@ export const RecordFilter: MessageFns<RecordFilter> = {
             message.createdBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.artifactId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1623,6 +1807,7 @@ export const RecordFilter: MessageFns<RecordFilter> = {
     message.contentType = object.contentType ?? "";
     message.createdAfter = object.createdAfter ?? undefined;
     message.createdBefore = object.createdBefore ?? undefined;
+    message.artifactId = object.artifactId ?? "";
     return message;
   },
 };
@@ -1742,7 +1927,7 @@ export const ListRecordsResponse: MessageFns<ListRecordsResponse> = {
 };
 
 function createBaseFindDuplicatesRequest(): FindDuplicatesRequest {
-  return { minCount: 0, includeRecords: false };
+  return { minCount: 0, includeRecords: false, limit: 0 };
 }
 
 export const FindDuplicatesRequest: MessageFns<FindDuplicatesRequest> = {
@@ -1752,6 +1937,9 @@ export const FindDuplicatesRequest: MessageFns<FindDuplicatesRequest> = {
     }
     if (message.includeRecords !== false) {
       writer.uint32(16).bool(message.includeRecords);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).int64(message.limit);
     }
     return writer;
   },
@@ -1785,6 +1973,14 @@ export const FindDuplicatesRequest: MessageFns<FindDuplicatesRequest> = {
             message.includeRecords = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1804,6 +2000,7 @@ export const FindDuplicatesRequest: MessageFns<FindDuplicatesRequest> = {
     const message = createBaseFindDuplicatesRequest();
     message.minCount = object.minCount ?? 0;
     message.includeRecords = object.includeRecords ?? false;
+    message.limit = object.limit ?? 0;
     return message;
   },
 };
@@ -3245,6 +3442,11 @@ function createBaseStatsResponse(): StatsResponse {
     byResolver: {},
     storageBackends: [],
     details: {},
+    hashedBytes: 0,
+    uniqueBytes: 0,
+    dedupSavedBytes: 0,
+    dedupRatio: 0,
+    duplicateGroupsByResolver: {},
   };
 }
 
@@ -3276,6 +3478,21 @@ export const StatsResponse: MessageFns<StatsResponse> = {
     }
     globalThis.Object.entries(message.details).forEach(([key, value]: [string, string]) => {
       StatsResponse_DetailsEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
+    if (message.hashedBytes !== 0) {
+      writer.uint32(80).int64(message.hashedBytes);
+    }
+    if (message.uniqueBytes !== 0) {
+      writer.uint32(88).int64(message.uniqueBytes);
+    }
+    if (message.dedupSavedBytes !== 0) {
+      writer.uint32(96).int64(message.dedupSavedBytes);
+    }
+    if (message.dedupRatio !== 0) {
+      writer.uint32(105).double(message.dedupRatio);
+    }
+    globalThis.Object.entries(message.duplicateGroupsByResolver).forEach(([key, value]: [string, number]) => {
+      StatsResponse_DuplicateGroupsByResolverEntry.encode({ key: key as any, value }, writer.uint32(114).fork()).join();
     });
     return writer;
   },
@@ -3371,6 +3588,49 @@ export const StatsResponse: MessageFns<StatsResponse> = {
             }
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.hashedBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.uniqueBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.dedupSavedBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.dedupRatio = reader.double();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            const entry14 = StatsResponse_DuplicateGroupsByResolverEntry.decode(reader, reader.uint32());
+            if (entry14.value !== undefined) {
+              message.duplicateGroupsByResolver[entry14.key] = entry14.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3413,6 +3673,20 @@ export const StatsResponse: MessageFns<StatsResponse> = {
       },
       {},
     );
+    message.hashedBytes = object.hashedBytes ?? 0;
+    message.uniqueBytes = object.uniqueBytes ?? 0;
+    message.dedupSavedBytes = object.dedupSavedBytes ?? 0;
+    message.dedupRatio = object.dedupRatio ?? 0;
+    message.duplicateGroupsByResolver =
+      (globalThis.Object.entries(object.duplicateGroupsByResolver ?? {}) as [string, number][]).reduce(
+        (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+          if (value !== undefined) {
+            acc[key] = globalThis.Number(value);
+          }
+          return acc;
+        },
+        {},
+      );
     return message;
   },
 };
@@ -3549,6 +3823,80 @@ export const StatsResponse_DetailsEntry: MessageFns<StatsResponse_DetailsEntry> 
     const message = createBaseStatsResponse_DetailsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseStatsResponse_DuplicateGroupsByResolverEntry(): StatsResponse_DuplicateGroupsByResolverEntry {
+  return { key: "", value: 0 };
+}
+
+export const StatsResponse_DuplicateGroupsByResolverEntry: MessageFns<StatsResponse_DuplicateGroupsByResolverEntry> = {
+  encode(
+    message: StatsResponse_DuplicateGroupsByResolverEntry,
+    writer: BinaryWriter = new BinaryWriter(),
+  ): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatsResponse_DuplicateGroupsByResolverEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatsResponse_DuplicateGroupsByResolverEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StatsResponse_DuplicateGroupsByResolverEntry>, I>>(
+    base?: I,
+  ): StatsResponse_DuplicateGroupsByResolverEntry {
+    return StatsResponse_DuplicateGroupsByResolverEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatsResponse_DuplicateGroupsByResolverEntry>, I>>(
+    object: I,
+  ): StatsResponse_DuplicateGroupsByResolverEntry {
+    const message = createBaseStatsResponse_DuplicateGroupsByResolverEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
     return message;
   },
 };
@@ -3888,6 +4236,958 @@ export const ImportRecordsResponse: MessageFns<ImportRecordsResponse> = {
   },
 };
 
+function createBaseDeleteRecordsRequest(): DeleteRecordsRequest {
+  return { ids: [], filter: undefined, dryRun: false };
+}
+
+export const DeleteRecordsRequest: MessageFns<DeleteRecordsRequest> = {
+  encode(message: DeleteRecordsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ids.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.ids) {
+        writer.int64(v);
+      }
+      writer.join();
+    }
+    if (message.filter !== undefined) {
+      RecordFilter.encode(message.filter, writer.uint32(18).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(24).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRecordsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRecordsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.ids.push(longToNumber(reader.int64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.ids.push(longToNumber(reader.int64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filter = RecordFilter.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRecordsRequest>, I>>(base?: I): DeleteRecordsRequest {
+    return DeleteRecordsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRecordsRequest>, I>>(object: I): DeleteRecordsRequest {
+    const message = createBaseDeleteRecordsRequest();
+    message.ids = object.ids?.map((e) => e) || [];
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? RecordFilter.fromPartial(object.filter)
+      : undefined;
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseDeleteRecordsResponse(): DeleteRecordsResponse {
+  return { matched: 0, deleted: 0, ids: [], idsTruncated: false };
+}
+
+export const DeleteRecordsResponse: MessageFns<DeleteRecordsResponse> = {
+  encode(message: DeleteRecordsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.matched !== 0) {
+      writer.uint32(8).int64(message.matched);
+    }
+    if (message.deleted !== 0) {
+      writer.uint32(16).int64(message.deleted);
+    }
+    if (message.ids.length !== 0) {
+      writer.uint32(26).fork();
+      for (const v of message.ids) {
+        writer.int64(v);
+      }
+      writer.join();
+    }
+    if (message.idsTruncated !== false) {
+      writer.uint32(32).bool(message.idsTruncated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteRecordsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteRecordsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.matched = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deleted = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag === 24) {
+              message.ids.push(longToNumber(reader.int64()));
+
+              continue;
+            }
+
+            if (tag === 26) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.ids.push(longToNumber(reader.int64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.idsTruncated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteRecordsResponse>, I>>(base?: I): DeleteRecordsResponse {
+    return DeleteRecordsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteRecordsResponse>, I>>(object: I): DeleteRecordsResponse {
+    const message = createBaseDeleteRecordsResponse();
+    message.matched = object.matched ?? 0;
+    message.deleted = object.deleted ?? 0;
+    message.ids = object.ids?.map((e) => e) || [];
+    message.idsTruncated = object.idsTruncated ?? false;
+    return message;
+  },
+};
+
+function createBaseApplyRetentionRequest(): ApplyRetentionRequest {
+  return { dryRun: false };
+}
+
+export const ApplyRetentionRequest: MessageFns<ApplyRetentionRequest> = {
+  encode(message: ApplyRetentionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.dryRun !== false) {
+      writer.uint32(8).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyRetentionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyRetentionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ApplyRetentionRequest>, I>>(base?: I): ApplyRetentionRequest {
+    return ApplyRetentionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyRetentionRequest>, I>>(object: I): ApplyRetentionRequest {
+    const message = createBaseApplyRetentionRequest();
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseRetentionRuleReport(): RetentionRuleReport {
+  return { rule: "", matched: 0, deleted: 0, matchedBytes: 0 };
+}
+
+export const RetentionRuleReport: MessageFns<RetentionRuleReport> = {
+  encode(message: RetentionRuleReport, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rule !== "") {
+      writer.uint32(10).string(message.rule);
+    }
+    if (message.matched !== 0) {
+      writer.uint32(16).int64(message.matched);
+    }
+    if (message.deleted !== 0) {
+      writer.uint32(24).int64(message.deleted);
+    }
+    if (message.matchedBytes !== 0) {
+      writer.uint32(32).int64(message.matchedBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetentionRuleReport {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetentionRuleReport();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.matched = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.deleted = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.matchedBytes = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RetentionRuleReport>, I>>(base?: I): RetentionRuleReport {
+    return RetentionRuleReport.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetentionRuleReport>, I>>(object: I): RetentionRuleReport {
+    const message = createBaseRetentionRuleReport();
+    message.rule = object.rule ?? "";
+    message.matched = object.matched ?? 0;
+    message.deleted = object.deleted ?? 0;
+    message.matchedBytes = object.matchedBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseApplyRetentionResponse(): ApplyRetentionResponse {
+  return { rules: [], dryRun: false };
+}
+
+export const ApplyRetentionResponse: MessageFns<ApplyRetentionResponse> = {
+  encode(message: ApplyRetentionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.rules) {
+      RetentionRuleReport.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.dryRun !== false) {
+      writer.uint32(16).bool(message.dryRun);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApplyRetentionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApplyRetentionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.rules.push(RetentionRuleReport.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dryRun = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ApplyRetentionResponse>, I>>(base?: I): ApplyRetentionResponse {
+    return ApplyRetentionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApplyRetentionResponse>, I>>(object: I): ApplyRetentionResponse {
+    const message = createBaseApplyRetentionResponse();
+    message.rules = object.rules?.map((e) => RetentionRuleReport.fromPartial(e)) || [];
+    message.dryRun = object.dryRun ?? false;
+    return message;
+  },
+};
+
+function createBaseAuditStorageRequest(): AuditStorageRequest {
+  return { rehashRate: 0 };
+}
+
+export const AuditStorageRequest: MessageFns<AuditStorageRequest> = {
+  encode(message: AuditStorageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rehashRate !== 0) {
+      writer.uint32(9).double(message.rehashRate);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditStorageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditStorageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.rehashRate = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AuditStorageRequest>, I>>(base?: I): AuditStorageRequest {
+    return AuditStorageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditStorageRequest>, I>>(object: I): AuditStorageRequest {
+    const message = createBaseAuditStorageRequest();
+    message.rehashRate = object.rehashRate ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuditFinding(): AuditFinding {
+  return { kind: 0, recordId: 0, sha256: "", storageUri: "", bytes: 0, message: "" };
+}
+
+export const AuditFinding: MessageFns<AuditFinding> = {
+  encode(message: AuditFinding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== 0) {
+      writer.uint32(8).int32(message.kind);
+    }
+    if (message.recordId !== 0) {
+      writer.uint32(16).int64(message.recordId);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(26).string(message.sha256);
+    }
+    if (message.storageUri !== "") {
+      writer.uint32(34).string(message.storageUri);
+    }
+    if (message.bytes !== 0) {
+      writer.uint32(40).int64(message.bytes);
+    }
+    if (message.message !== "") {
+      writer.uint32(50).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditFinding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditFinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.recordId = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.storageUri = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.bytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AuditFinding>, I>>(base?: I): AuditFinding {
+    return AuditFinding.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditFinding>, I>>(object: I): AuditFinding {
+    const message = createBaseAuditFinding();
+    message.kind = object.kind ?? 0;
+    message.recordId = object.recordId ?? 0;
+    message.sha256 = object.sha256 ?? "";
+    message.storageUri = object.storageUri ?? "";
+    message.bytes = object.bytes ?? 0;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseAuditStarted(): AuditStarted {
+  return { records: 0 };
+}
+
+export const AuditStarted: MessageFns<AuditStarted> = {
+  encode(message: AuditStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.records !== 0) {
+      writer.uint32(8).int64(message.records);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.records = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AuditStarted>, I>>(base?: I): AuditStarted {
+    return AuditStarted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditStarted>, I>>(object: I): AuditStarted {
+    const message = createBaseAuditStarted();
+    message.records = object.records ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuditProgress(): AuditProgress {
+  return { recordsChecked: 0, objectsChecked: 0 };
+}
+
+export const AuditProgress: MessageFns<AuditProgress> = {
+  encode(message: AuditProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordsChecked !== 0) {
+      writer.uint32(8).int64(message.recordsChecked);
+    }
+    if (message.objectsChecked !== 0) {
+      writer.uint32(16).int64(message.objectsChecked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordsChecked = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.objectsChecked = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AuditProgress>, I>>(base?: I): AuditProgress {
+    return AuditProgress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditProgress>, I>>(object: I): AuditProgress {
+    const message = createBaseAuditProgress();
+    message.recordsChecked = object.recordsChecked ?? 0;
+    message.objectsChecked = object.objectsChecked ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuditSummary(): AuditSummary {
+  return {
+    recordsChecked: 0,
+    objectsChecked: 0,
+    rehashed: 0,
+    orphans: 0,
+    orphanBytes: 0,
+    missing: 0,
+    mismatched: 0,
+    outOfScope: 0,
+  };
+}
+
+export const AuditSummary: MessageFns<AuditSummary> = {
+  encode(message: AuditSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordsChecked !== 0) {
+      writer.uint32(8).int64(message.recordsChecked);
+    }
+    if (message.objectsChecked !== 0) {
+      writer.uint32(16).int64(message.objectsChecked);
+    }
+    if (message.rehashed !== 0) {
+      writer.uint32(24).int64(message.rehashed);
+    }
+    if (message.orphans !== 0) {
+      writer.uint32(32).int64(message.orphans);
+    }
+    if (message.orphanBytes !== 0) {
+      writer.uint32(40).int64(message.orphanBytes);
+    }
+    if (message.missing !== 0) {
+      writer.uint32(48).int64(message.missing);
+    }
+    if (message.mismatched !== 0) {
+      writer.uint32(56).int64(message.mismatched);
+    }
+    if (message.outOfScope !== 0) {
+      writer.uint32(64).int64(message.outOfScope);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recordsChecked = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.objectsChecked = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rehashed = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.orphans = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.orphanBytes = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.missing = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.mismatched = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.outOfScope = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AuditSummary>, I>>(base?: I): AuditSummary {
+    return AuditSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditSummary>, I>>(object: I): AuditSummary {
+    const message = createBaseAuditSummary();
+    message.recordsChecked = object.recordsChecked ?? 0;
+    message.objectsChecked = object.objectsChecked ?? 0;
+    message.rehashed = object.rehashed ?? 0;
+    message.orphans = object.orphans ?? 0;
+    message.orphanBytes = object.orphanBytes ?? 0;
+    message.missing = object.missing ?? 0;
+    message.mismatched = object.mismatched ?? 0;
+    message.outOfScope = object.outOfScope ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuditStorageResponse(): AuditStorageResponse {
+  return { started: undefined, progress: undefined, finding: undefined, summary: undefined };
+}
+
+export const AuditStorageResponse: MessageFns<AuditStorageResponse> = {
+  encode(message: AuditStorageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.started !== undefined) {
+      AuditStarted.encode(message.started, writer.uint32(10).fork()).join();
+    }
+    if (message.progress !== undefined) {
+      AuditProgress.encode(message.progress, writer.uint32(18).fork()).join();
+    }
+    if (message.finding !== undefined) {
+      AuditFinding.encode(message.finding, writer.uint32(26).fork()).join();
+    }
+    if (message.summary !== undefined) {
+      AuditSummary.encode(message.summary, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditStorageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditStorageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.started = AuditStarted.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.progress = AuditProgress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.finding = AuditFinding.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.summary = AuditSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AuditStorageResponse>, I>>(base?: I): AuditStorageResponse {
+    return AuditStorageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditStorageResponse>, I>>(object: I): AuditStorageResponse {
+    const message = createBaseAuditStorageResponse();
+    message.started = (object.started !== undefined && object.started !== null)
+      ? AuditStarted.fromPartial(object.started)
+      : undefined;
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? AuditProgress.fromPartial(object.progress)
+      : undefined;
+    message.finding = (object.finding !== undefined && object.finding !== null)
+      ? AuditFinding.fromPartial(object.finding)
+      : undefined;
+    message.summary = (object.summary !== undefined && object.summary !== null)
+      ? AuditSummary.fromPartial(object.summary)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * CatalogService records every document a download pipeline fetched, finds duplicates by content
  * hash, verifies that stored bytes still match their hash and reports statistics.
@@ -4067,6 +5367,51 @@ export const CatalogServiceService = {
       Buffer.from(ImportRecordsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportRecordsResponse => ImportRecordsResponse.decode(value),
   },
+  /**
+   * Deletes records by id or by filter (at least one criterion), in batches; idempotent: ids that
+   * are gone are not an error. The bytes of deleted records stay until garbage collection, which
+   * keeps any object another record still references. A write: needs a token that may write.
+   */
+  deleteRecords: {
+    path: "/docstokg.catalog.v1.CatalogService/DeleteRecords" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteRecordsRequest): Buffer => Buffer.from(DeleteRecordsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteRecordsRequest => DeleteRecordsRequest.decode(value),
+    responseSerialize: (value: DeleteRecordsResponse): Buffer =>
+      Buffer.from(DeleteRecordsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteRecordsResponse => DeleteRecordsResponse.decode(value),
+  },
+  /**
+   * Applies the retention rules of the server's configuration (or reports what they would delete,
+   * with dry_run): one report per rule. Retention deletes records; garbage collection frees their
+   * bytes. A write: needs a token that may write.
+   */
+  applyRetention: {
+    path: "/docstokg.catalog.v1.CatalogService/ApplyRetention" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ApplyRetentionRequest): Buffer =>
+      Buffer.from(ApplyRetentionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ApplyRetentionRequest => ApplyRetentionRequest.decode(value),
+    responseSerialize: (value: ApplyRetentionResponse): Buffer =>
+      Buffer.from(ApplyRetentionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ApplyRetentionResponse => ApplyRetentionResponse.decode(value),
+  },
+  /**
+   * Audits records against stored objects: started, progress and one finding per problem (orphan,
+   * missing, mismatch, out of scope), then a summary.
+   */
+  auditStorage: {
+    path: "/docstokg.catalog.v1.CatalogService/AuditStorage" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: AuditStorageRequest): Buffer => Buffer.from(AuditStorageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuditStorageRequest => AuditStorageRequest.decode(value),
+    responseSerialize: (value: AuditStorageResponse): Buffer =>
+      Buffer.from(AuditStorageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuditStorageResponse => AuditStorageResponse.decode(value),
+  },
 } as const;
 
 export interface CatalogServiceServer extends UntypedServiceImplementation {
@@ -4109,6 +5454,23 @@ export interface CatalogServiceServer extends UntypedServiceImplementation {
    * transaction: idempotent on the key like RegisterOrGet. For restoring an export.
    */
   importRecords: handleUnaryCall<ImportRecordsRequest, ImportRecordsResponse>;
+  /**
+   * Deletes records by id or by filter (at least one criterion), in batches; idempotent: ids that
+   * are gone are not an error. The bytes of deleted records stay until garbage collection, which
+   * keeps any object another record still references. A write: needs a token that may write.
+   */
+  deleteRecords: handleUnaryCall<DeleteRecordsRequest, DeleteRecordsResponse>;
+  /**
+   * Applies the retention rules of the server's configuration (or reports what they would delete,
+   * with dry_run): one report per rule. Retention deletes records; garbage collection frees their
+   * bytes. A write: needs a token that may write.
+   */
+  applyRetention: handleUnaryCall<ApplyRetentionRequest, ApplyRetentionResponse>;
+  /**
+   * Audits records against stored objects: started, progress and one finding per problem (orphan,
+   * missing, mismatch, out of scope), then a summary.
+   */
+  auditStorage: handleServerStreamingCall<AuditStorageRequest, AuditStorageResponse>;
 }
 
 export interface CatalogServiceClient extends Client {
@@ -4329,6 +5691,59 @@ export interface CatalogServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportRecordsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Deletes records by id or by filter (at least one criterion), in batches; idempotent: ids that
+   * are gone are not an error. The bytes of deleted records stay until garbage collection, which
+   * keeps any object another record still references. A write: needs a token that may write.
+   */
+  deleteRecords(
+    request: DeleteRecordsRequest,
+    callback: (error: ServiceError | null, response: DeleteRecordsResponse) => void,
+  ): ClientUnaryCall;
+  deleteRecords(
+    request: DeleteRecordsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteRecordsResponse) => void,
+  ): ClientUnaryCall;
+  deleteRecords(
+    request: DeleteRecordsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteRecordsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Applies the retention rules of the server's configuration (or reports what they would delete,
+   * with dry_run): one report per rule. Retention deletes records; garbage collection frees their
+   * bytes. A write: needs a token that may write.
+   */
+  applyRetention(
+    request: ApplyRetentionRequest,
+    callback: (error: ServiceError | null, response: ApplyRetentionResponse) => void,
+  ): ClientUnaryCall;
+  applyRetention(
+    request: ApplyRetentionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ApplyRetentionResponse) => void,
+  ): ClientUnaryCall;
+  applyRetention(
+    request: ApplyRetentionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ApplyRetentionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Audits records against stored objects: started, progress and one finding per problem (orphan,
+   * missing, mismatch, out of scope), then a summary.
+   */
+  auditStorage(
+    request: AuditStorageRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<AuditStorageResponse>;
+  auditStorage(
+    request: AuditStorageRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<AuditStorageResponse>;
 }
 
 export const CatalogServiceClient = makeGenericClientConstructor(
