@@ -93,9 +93,14 @@ pub fn remove(path: &Path) -> io::Result<bool> {
     }
 }
 
-/// Removes (unless `dry_run`) the files in `tmp` last modified before `before` that no upload
-/// holds locked.
+/// Temporary files younger than this are never swept, whatever the grace period: an upload
+/// creates its file and only then locks it, and a sweep in between would take the file away.
+const YOUNGEST_SWEPT: chrono::Duration = chrono::Duration::seconds(10);
+
+/// Removes (unless `dry_run`) the files in `tmp` last modified before `before` (and at least
+/// [`YOUNGEST_SWEPT`] ago) that no upload holds locked.
 pub fn sweep(tmp: &Path, before: DateTime<Utc>, dry_run: bool) -> io::Result<LeftoverReport> {
+    let before = before.min(Utc::now() - YOUNGEST_SWEPT);
     let mut report = LeftoverReport::default();
     for entry in fs::read_dir(tmp)? {
         let path: PathBuf = entry?.path();
@@ -165,6 +170,15 @@ mod tests {
         fs::write(&held, b"held").expect("write");
         let lock = fs::File::open(&held).expect("open");
         lock.try_lock().expect("lock");
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+        for name in ["upload-old", "upload-held"] {
+            fs::File::options()
+                .write(true)
+                .open(dir.path().join(name))
+                .expect("open")
+                .set_modified(old)
+                .expect("mtime");
+        }
         let future = Utc::now() + chrono::Duration::seconds(60);
         let dry = sweep(dir.path(), future, true).expect("dry run");
         assert_eq!(dry.temporary, 1);
@@ -175,9 +189,15 @@ mod tests {
         let young =
             sweep(dir.path(), Utc::now() - chrono::Duration::hours(1), false).expect("sweep");
         assert_eq!(young.temporary, 0, "young files stay");
+        let fresh = dir.path().join("upload-just-created");
+        fs::write(&fresh, b"new").expect("write");
         let swept = sweep(dir.path(), future, false).expect("sweep");
         assert_eq!((swept.temporary, swept.temporary_bytes), (1, 3));
         assert!(!dir.path().join("upload-old").exists());
         assert!(held.exists(), "a file an upload holds stays");
+        assert!(
+            fresh.exists(),
+            "a file seconds old stays, even with no grace period"
+        );
     }
 }
