@@ -87,8 +87,8 @@ impl MetadataStore for InstrumentedMetadata {
         self.inner.lifecycle()
     }
 
-    fn shared_by_servers(&self) -> bool {
-        self.inner.shared_by_servers()
+    async fn still_exists(&self, id: i64) -> Result<bool> {
+        self.inner.still_exists(id).await
     }
 
     fn reads(&self) -> &dyn RecordReads {

@@ -98,10 +98,11 @@ pub trait MetadataStore: Send + Sync + 'static {
     /// The lifecycle statements of this store's database: deletes, pins and tombstones.
     fn lifecycle(&self) -> &dyn LifecycleSql;
 
-    /// True when other server processes may write the same database (PostgreSQL), so that a
-    /// cached record must be confirmed before it is served; false when this process is the only
-    /// writer of it (SQLite: the provider evicts what it deletes).
-    fn shared_by_servers(&self) -> bool;
+    /// Whether the record `id`, which the provider's cache holds, still exists. A database only
+    /// this process writes (SQLite) answers true without asking, since the provider evicts what
+    /// it deletes; one that other servers share (PostgreSQL) asks, since another server may have
+    /// deleted it.
+    async fn still_exists(&self, id: i64) -> Result<bool>;
 
     /// The record with `id`.
     async fn get(&self, id: i64) -> Result<Option<DocumentRecord>> {

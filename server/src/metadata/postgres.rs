@@ -49,7 +49,15 @@ pub struct PostgresStore {
     pool: PgPool,
     reads: SharedReads<Postgres>,
     singles: Coalescer<NewDocument, RegisterOutcome>,
+    /// Cached record ids to confirm, gathered like registrations: one statement for many hits.
+    confirmations: Coalescer<i64, bool>,
     lifecycle: SharedLifecycle<Postgres>,
+}
+
+impl Job for i64 {
+    fn rows(&self) -> usize {
+        1
+    }
 }
 
 impl Job for NewDocument {
@@ -92,7 +100,15 @@ impl PostgresStore {
             MAX_COALESCED,
             Arc::new(move |documents| Box::pin(register_group(group_pool.clone(), documents))),
         );
+        let confirm_pool = pool.clone();
+        let confirmations = Coalescer::new(
+            "postgres_confirm",
+            COALESCING_LANES,
+            MAX_COALESCED,
+            Arc::new(move |ids| Box::pin(confirm_group(confirm_pool.clone(), ids))),
+        );
         Ok(Self {
+            confirmations,
             reads: SharedReads::new(pool.clone(), "postgres", redact(connection_url)),
             lifecycle: SharedLifecycle::new((pool.clone(), "postgres"), (pool.clone(), "postgres")),
             pool,
@@ -111,8 +127,8 @@ impl MetadataStore for PostgresStore {
         &self.lifecycle
     }
 
-    fn shared_by_servers(&self) -> bool {
-        true
+    async fn still_exists(&self, id: i64) -> Result<bool> {
+        self.confirmations.submit(id).await
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {
@@ -266,6 +282,20 @@ async fn register_group(
             Ok(results)
         }
     }
+}
+
+/// Which of `ids` still exist, in one statement (a join with the ids as an array, so the plan
+/// is an index lookup per id whatever plan PostgreSQL caches).
+async fn confirm_group(pool: PgPool, ids: Vec<i64>) -> Result<Vec<Result<bool>>> {
+    let found: Vec<(i64,)> = sqlx::query_as(
+        "SELECT d.id FROM UNNEST($1::BIGINT[]) AS k(id) JOIN documents d ON d.id = k.id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *acquire("postgres", &pool).await?)
+    .await
+    .map_err(|e| from_sqlx("confirming cached records", e))?;
+    let found: std::collections::HashSet<i64> = found.into_iter().map(|(id,)| id).collect();
+    Ok(ids.iter().map(|id| Ok(found.contains(id))).collect())
 }
 
 /// Registers one document in one round trip: insert, or read the existing row in the same

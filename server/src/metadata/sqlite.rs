@@ -473,8 +473,8 @@ impl MetadataStore for SqliteStore {
         &self.lifecycle
     }
 
-    fn shared_by_servers(&self) -> bool {
-        false
+    async fn still_exists(&self, _id: i64) -> Result<bool> {
+        Ok(true)
     }
 
     async fn register(&self, document: NewDocument) -> Result<RegisterOutcome> {

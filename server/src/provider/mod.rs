@@ -109,18 +109,11 @@ impl CatalogProvider {
 
     /// Whether a cached `record` may be served: always where this process is the only writer of
     /// the database (it evicts what it deletes); where other servers share it, only once the
-    /// database confirms the record still exists (one indexed read), since another server may
-    /// have deleted it. A record found gone is evicted.
+    /// database confirms the record still exists (an indexed read, coalesced with the other
+    /// hits in flight), since another server may have deleted it. A record found gone is
+    /// evicted.
     async fn still_exists(&self, record: &DocumentRecord) -> Result<bool> {
-        if !self.metadata.shared_by_servers() {
-            return Ok(true);
-        }
-        let exists = !self
-            .metadata
-            .lifecycle()
-            .existing_ids(&[record.id])
-            .await?
-            .is_empty();
+        let exists = self.metadata.still_exists(record.id).await?;
         if !exists {
             self.cache.evict(record.id);
         }
