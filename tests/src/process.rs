@@ -188,3 +188,30 @@ impl ServerProcess {
         exit.expect("wait").success()
     }
 }
+
+/// What a catalogctl run printed and how it exited.
+pub struct CliRun {
+    /// Its exit code.
+    pub code: i32,
+    /// Its standard output.
+    pub stdout: String,
+    /// Its standard error.
+    pub stderr: String,
+}
+
+/// Runs `catalogctl --endpoint ENDPOINT ARGS...` to completion, with stdin closed.
+pub async fn catalogctl(endpoint: &str, args: &[&str]) -> CliRun {
+    let output = Command::new(workspace_binary("catalogctl"))
+        .arg("--endpoint")
+        .arg(endpoint)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .expect("catalogctl runs");
+    CliRun {
+        code: output.status.code().expect("exit code"),
+        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
+    }
+}

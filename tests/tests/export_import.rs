@@ -2,14 +2,13 @@
 //! development provider, each in its own temporary directory.
 
 use std::path::Path;
-use std::process::Stdio;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use docstokg_catalog::{Catalog, ContentHeader, DocumentRecord, NewDocument, RecordFilter};
 use docstokg_catalog_client::CatalogClient;
 use docstokg_catalog_tests::data::{chunked, fake_sha256, pseudo_random_bytes};
 use docstokg_catalog_tests::harness::development_env;
-use docstokg_catalog_tests::process::{ServerProcess, workspace_binary};
+use docstokg_catalog_tests::process::{self, CliRun, ServerProcess};
 use futures::TryStreamExt;
 
 /// A catalog server with its data directory (the server is dropped, and killed, first).
@@ -30,27 +29,8 @@ async fn start() -> Server {
     }
 }
 
-/// What a catalogctl run printed and how it exited.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn catalogctl(server: &Server, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(workspace_binary("catalogctl"))
-        .arg("--endpoint")
-        .arg(&server.process.endpoint)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("catalogctl runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
+async fn catalogctl(server: &Server, args: &[&str]) -> CliRun {
+    process::catalogctl(&server.process.endpoint, args).await
 }
 
 /// A number from catalogctl's one-line JSON summary.

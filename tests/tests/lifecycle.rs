@@ -2,7 +2,7 @@
 //! two servers on one database after a delete, auth of the lifecycle calls, and the catalogctl
 //! subcommands against real server processes.
 
-use std::{process::Stdio, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
 use docstokg_catalog::{
@@ -12,7 +12,7 @@ use docstokg_catalog_client::{CatalogClient, ClientOptions};
 use docstokg_catalog_tests::{
     data::{fake_sha256, pseudo_random_bytes},
     harness::{cloud_env, development_env, enterprise_env, open_provider},
-    process::{ServerProcess, workspace_binary},
+    process::{self, CliRun, ServerProcess, workspace_binary},
 };
 
 const RULES: &str = "old-crawler resolver=crawler max_age=30d; \
@@ -299,31 +299,12 @@ async fn test_lifecycle_writes_need_a_token_that_may_write() {
     );
 }
 
-/// What a catalogctl run printed and how it exited.
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-async fn catalogctl(server: &ServerProcess, args: &[&str]) -> Run {
-    let output = tokio::process::Command::new(workspace_binary("catalogctl"))
-        .arg("--endpoint")
-        .arg(&server.endpoint)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .expect("catalogctl runs");
-    Run {
-        code: output.status.code().expect("exit code"),
-        stdout: String::from_utf8(output.stdout).expect("UTF-8 stdout"),
-        stderr: String::from_utf8(output.stderr).expect("UTF-8 stderr"),
-    }
+async fn catalogctl(server: &ServerProcess, args: &[&str]) -> CliRun {
+    process::catalogctl(&server.endpoint, args).await
 }
 
 /// The JSON objects of a `--json` run, one per line.
-fn json_lines(run: &Run) -> Vec<serde_json::Value> {
+fn json_lines(run: &CliRun) -> Vec<serde_json::Value> {
     run.stdout
         .lines()
         .map(|line| serde_json::from_str(line).expect("a JSON line"))
