@@ -12,6 +12,7 @@ mod postgres_sql;
 mod row;
 mod shared_sql;
 pub mod sqlite;
+mod sqlite_duplicates;
 mod sqlx_error;
 
 use async_trait::async_trait;

@@ -35,6 +35,7 @@ use super::{
     shared_sql::{
         Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_sql, pool_usage,
     },
+    sqlite_duplicates,
     sqlx_error::{from_migrate, from_sqlx},
 };
 
@@ -64,6 +65,11 @@ pub struct SqliteStore {
     write_pool: SqlitePool,
     writer: Coalescer<Write, Vec<RegisterOutcome>>,
     lifecycle: SharedLifecycle<Sqlite>,
+    /// The database file, for the duplicates scan (`None` for `:memory:`, which only this
+    /// store's own connections can reach).
+    file: Option<std::path::PathBuf>,
+    /// Duplicates scans at once: as many as the stream pool has connections.
+    scans: Arc<tokio::sync::Semaphore>,
 }
 
 /// A write the single writer runs inside a group commit.
@@ -156,6 +162,8 @@ impl SqliteStore {
             stream_pool,
             write_pool,
             writer,
+            file: (!in_memory).then(|| std::path::PathBuf::from(db_path)),
+            scans: Arc::new(tokio::sync::Semaphore::new(STREAM_POOL_SIZE as usize)),
         })
     }
 }
@@ -510,7 +518,15 @@ impl MetadataStore for SqliteStore {
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
-        // One statement, read row by row from a connection of the stream pool.
+        if let Some(file) = &self.file {
+            return sqlite_duplicates::duplicates(
+                file.clone(),
+                query,
+                self.scans.clone(),
+                BUSY_TIMEOUT,
+            );
+        }
+        // `:memory:`: one statement, read row by row from a connection of the stream pool.
         let pool = self.stream_pool.clone();
         Box::pin(try_stream! {
             let mut conn = acquire("sqlite_streams", &pool).await?;
