@@ -342,63 +342,82 @@ fn key_of(document: &NewDocument) -> KeyRef<'_> {
 }
 
 /// Registers `documents` in a few statements whatever their number: multi-row inserts that skip
-/// existing keys and return the rows they created, then one lookup of the keys that existed. The
-/// first occurrence of a new key creates it; every other document with that key finds it. Rows
-/// are matched to documents by keys borrowed from the documents: nothing is allocated per key.
+/// existing keys, then one read of every key, a chunk of keys per statement, each answered as a
+/// single row holding the chunk's records as a JSON array. sqlx hands every result row from its
+/// SQLite worker thread to this task as a message of its own (with a `RETURNING` per insert
+/// that was a wake-up and allocations per row: most of a batch's time, docs/benchmark-notes.md);
+/// one row per chunk is one hand-off. A record is new when it carries this call's timestamp,
+/// unique to the call, and an id the inserts may have taken. The first occurrence of a
+/// new key creates it; every other document with that key finds it. Rows are matched to
+/// documents by keys borrowed from the documents: nothing is allocated per key.
 async fn register_all(
     conn: &mut SqliteConnection,
     documents: &[&NewDocument],
 ) -> Result<Vec<RegisterOutcome>> {
-    let now = now_micros();
+    let now = unique_now();
     // One slot per distinct key: the stored record, and whether this call created it.
     let mut slot_of: HashMap<KeyRef<'_>, usize> = HashMap::with_capacity(documents.len());
     for document in documents {
         let next = slot_of.len();
         slot_of.entry(key_of(document)).or_insert(next);
     }
-    let mut slots: Vec<Option<(DocumentRecord, bool)>> = vec![None; slot_of.len()];
+    // The rows this call inserted: created at `now`, which no other call uses, with ids among
+    // the last `documents.len()` ending at the last one inserted (a skipped row may use an id
+    // up, so they need not be consecutive).
+    let (mut inserted, mut last_inserted) = (0_i64, 0_i64);
     for chunk in documents.chunks(ROWS_PER_STATEMENT) {
         let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
         let sql = format!(
             "INSERT INTO documents (artifact_id, source_url, resolver, content_type, bytes, sha256, \
-             storage_uri, created_at, updated_at, run_id) VALUES {values} \
-             ON CONFLICT DO NOTHING RETURNING {COLUMNS}"
+             storage_uri, created_at, updated_at, run_id) VALUES {values} ON CONFLICT DO NOTHING"
         );
-        let mut query = sqlx::query_as::<_, DocumentRow>(&sql);
+        let mut query = sqlx::query(&sql);
         for document in chunk {
-            query = bind_document(query, document)
+            query = query
+                .bind(document.artifact_id.as_str())
+                .bind(document.source_url.as_str())
+                .bind(document.resolver.as_str())
+                .bind(document.content_type.as_deref())
+                .bind(document.bytes)
+                .bind(document.sha256.as_deref())
+                .bind(document.storage_uri.as_deref())
                 .bind(now)
                 .bind(now)
                 .bind(document.run_id.as_deref());
         }
-        for row in query
-            .fetch_all(&mut *conn)
+        let done = query
+            .execute(&mut *conn)
             .await
-            .map_err(|e| from_sqlx("registering documents", e))?
-        {
-            place(&slot_of, &mut slots, row, true)?;
+            .map_err(|e| from_sqlx("registering documents", e))?;
+        if done.rows_affected() > 0 {
+            inserted += done.rows_affected() as i64;
+            last_inserted = done.last_insert_rowid();
         }
     }
-    let existed: Vec<KeyRef<'_>> = slot_of
-        .iter()
-        .filter(|(_, slot)| slots[**slot].is_none())
-        .map(|(key, _)| *key)
-        .collect();
-    for chunk in existed.chunks(ROWS_PER_STATEMENT) {
-        let keys = vec!["(?, ?, ?)"; chunk.len()].join(", ");
+    let first_inserted = last_inserted - documents.len() as i64 + 1;
+    let mut slots: Vec<Option<(DocumentRecord, bool)>> = vec![None; slot_of.len()];
+    let keys: Vec<KeyRef<'_>> = slot_of.keys().copied().collect();
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let placeholders = vec!["(?, ?, ?)"; chunk.len()].join(", ");
         let sql = format!(
-            "SELECT {COLUMNS} FROM documents WHERE (artifact_id, source_url, resolver) IN (VALUES {keys})"
+            "SELECT json_group_array(json_array({COLUMNS})) FROM documents \
+             WHERE (artifact_id, source_url, resolver) IN (VALUES {placeholders})"
         );
-        let mut query = sqlx::query_as::<_, DocumentRow>(&sql);
+        let mut query = sqlx::query_as::<_, (String,)>(&sql);
         for (artifact_id, source_url, resolver) in chunk {
             query = query.bind(*artifact_id).bind(*source_url).bind(*resolver);
         }
-        for row in query
-            .fetch_all(&mut *conn)
+        let (rows,) = query
+            .fetch_one(&mut *conn)
             .await
-            .map_err(|e| from_sqlx("reading existing documents by key", e))?
-        {
-            place(&slot_of, &mut slots, row, false)?;
+            .map_err(|e| from_sqlx("reading registered documents by key", e))?;
+        let rows: Vec<JsonRow> = serde_json::from_str(&rows).map_err(|e| {
+            CatalogError::internal(format!("registered documents read back as bad JSON: {e}"))
+        })?;
+        for row in rows {
+            let row = DocumentRow::from(row);
+            let created = inserted > 0 && row.id >= first_inserted && row.created_at == now;
+            place(&slot_of, &mut slots, row, created)?;
         }
     }
     documents
@@ -418,6 +437,66 @@ async fn register_all(
             })
         })
         .collect()
+}
+
+/// The current instant in microseconds, later than any this process returned before: the
+/// creation time of one registration call's records, which tells them from records that existed.
+fn unique_now() -> i64 {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = now_micros();
+    let previous = LAST
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
+            Some(now.max(last + 1))
+        })
+        .unwrap_or(now);
+    now.max(previous + 1)
+}
+
+/// A record as `json_array(COLUMNS)` encodes it.
+type JsonRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+    i64,
+    Option<String>,
+);
+
+impl From<JsonRow> for DocumentRow {
+    fn from(row: JsonRow) -> Self {
+        let (
+            id,
+            artifact_id,
+            source_url,
+            resolver,
+            content_type,
+            bytes,
+            sha256,
+            storage_uri,
+            created_at,
+            updated_at,
+            run_id,
+        ) = row;
+        Self {
+            id,
+            artifact_id,
+            source_url,
+            resolver,
+            content_type,
+            bytes,
+            sha256,
+            storage_uri,
+            created_at,
+            updated_at,
+            run_id,
+        }
+    }
 }
 
 /// Puts the record of `row` into the slot of its key.
