@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use docstokg_catalog::{CatalogError, ErrorKind, Result};
+use docstokg_catalog::{CatalogError, Result};
 
 use crate::metadata::LifecycleSql;
 
@@ -53,10 +53,7 @@ pub async fn release(lifecycle: &dyn LifecycleSql, pin: i64) {
 /// The error of an upload whose bytes a collector removed after they were stored and before they
 /// were pinned: the client still has them, so a retry stores them again.
 pub fn collected_meanwhile(sha256: &str) -> CatalogError {
-    CatalogError::new(
-        ErrorKind::Unavailable,
-        format!(
-            "the bytes of {sha256} were garbage-collected while this upload finished; retry the upload"
-        ),
-    )
+    CatalogError::unavailable(format!(
+        "the bytes of {sha256} were garbage-collected while this upload finished; retry the upload"
+    ))
 }

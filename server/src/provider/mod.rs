@@ -124,20 +124,17 @@ impl CatalogProvider {
     /// provider's store by hash, so that garbage collection cannot remove them under it; a
     /// document pointing at such an object that is not there is FAILED_PRECONDITION.
     async fn register_pinned(&self, document: NewDocument) -> Result<RegisterOutcome> {
-        let Some(sha256) = self.cas_reference(&document) else {
-            return self.metadata.register(document).await;
+        let mut held = Vec::new();
+        let checked = self
+            .hold_references(std::slice::from_ref(&document), &mut held, |_| {
+                "document.storage_uri".to_owned()
+            })
+            .await;
+        let registered = match checked {
+            Ok(()) => self.metadata.register(document).await,
+            Err(error) => Err(error),
         };
-        let lifecycle = self.metadata.lifecycle();
-        let pin = pins::hold(lifecycle, &sha256).await?;
-        let registered = async {
-            let uri = document.storage_uri.as_deref().unwrap_or_default();
-            if self.blobs.size(uri).await?.is_none() {
-                return Err(missing_bytes("document.storage_uri", uri));
-            }
-            self.metadata.register(document).await
-        }
-        .await;
-        pins::release(lifecycle, pin).await;
+        self.release(held).await;
         registered
     }
 
@@ -193,12 +190,13 @@ impl CatalogProvider {
         Ok(self.remember(outcome))
     }
 
-    /// Pins (into `held`) the stored objects a batch points at and checks they are there, as
-    /// [`Self::register_pinned`] does for one document.
-    async fn hold_batch_references(
+    /// Pins (into `held`) the stored objects `documents` point at and checks they are there;
+    /// `field` names the storage_uri of document `i` in the error when one is not.
+    async fn hold_references(
         &self,
         documents: &[NewDocument],
         held: &mut Vec<i64>,
+        field: impl Fn(usize) -> String,
     ) -> Result<()> {
         let mut pinned = std::collections::HashSet::new();
         for (index, document) in documents.iter().enumerate() {
@@ -210,13 +208,17 @@ impl CatalogProvider {
             }
             let uri = document.storage_uri.as_deref().unwrap_or_default();
             if self.blobs.size(uri).await?.is_none() {
-                return Err(missing_bytes(
-                    &format!("documents[{index}].storage_uri"),
-                    uri,
-                ));
+                return Err(missing_bytes(&field(index), uri));
             }
         }
         Ok(())
+    }
+
+    /// Removes the pins in `held`.
+    async fn release(&self, held: Vec<i64>) {
+        for pin in held {
+            pins::release(self.metadata.lifecycle(), pin).await;
+        }
     }
 
     /// The hash of the stored object `document` points at, when its storage_uri is the
@@ -265,16 +267,17 @@ impl Catalog for CatalogProvider {
         if documents.is_empty() {
             return Ok(Vec::new());
         }
-        let lifecycle = self.metadata.lifecycle();
         let mut held = Vec::new();
-        let checked = self.hold_batch_references(&documents, &mut held).await;
+        let checked = self
+            .hold_references(&documents, &mut held, |index| {
+                format!("documents[{index}].storage_uri")
+            })
+            .await;
         let outcomes = match checked {
             Ok(()) => self.metadata.register_batch(documents).await,
             Err(error) => Err(error),
         };
-        for pin in held {
-            pins::release(lifecycle, pin).await;
-        }
+        self.release(held).await;
         Ok(outcomes?
             .into_iter()
             .map(|outcome| self.remember(outcome))
