@@ -5,7 +5,12 @@
 //! gather and go in the next `UNNEST` upsert together, so the database commits many rows per
 //! transaction; its unique constraint still decides, whatever number of servers share it.
 
-use std::{num::NonZeroU32, sync::Arc, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    num::NonZeroU32,
+    sync::Arc,
+    time::Duration,
+};
 
 use async_stream::try_stream;
 use async_trait::async_trait;
@@ -24,7 +29,7 @@ use super::{
     coalescer::{Coalescer, Job},
     lifecycle_sql::{LifecycleSql, SharedLifecycle},
     postgres_import::import_batch,
-    postgres_sql::{CreatedRow, records_by_key},
+    postgres_sql::{CreatedRow, KeyedRow, records_by_key},
     row::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
@@ -175,7 +180,7 @@ impl MetadataStore for PostgresStore {
         .fetch_all(&mut *acquire("postgres", &self.pool).await?)
         .await
         .map_err(|e| from_sqlx("looking up keys", e))?;
-        let found: std::collections::HashSet<Vec<u8>> = found.into_iter().collect();
+        let found: HashSet<Vec<u8>> = found.into_iter().collect();
         Ok(digests
             .iter()
             .map(|digest| found.contains(digest))
@@ -302,7 +307,7 @@ async fn confirm_group(pool: PgPool, ids: Vec<i64>) -> Result<Vec<Result<bool>>>
     .fetch_all(&mut *acquire("postgres", &pool).await?)
     .await
     .map_err(|e| from_sqlx("confirming cached records", e))?;
-    let found: std::collections::HashSet<i64> = found.into_iter().map(|(id,)| id).collect();
+    let found: HashSet<i64> = found.into_iter().map(|(id,)| id).collect();
     Ok(ids.iter().map(|id| Ok(found.contains(id))).collect())
 }
 
@@ -363,7 +368,8 @@ async fn upsert_one(pool: &PgPool, document: &NewDocument) -> Result<RegisterOut
     })
 }
 
-/// Registers a batch in two statements: one `UNNEST` upsert, one read-back of every key.
+/// Registers a batch: one `UNNEST` upsert that returns the rows it inserted, and, only for the
+/// keys that already existed, one read-back (a batch of new keys is one statement).
 async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<RegisterOutcome>> {
     let keys: Vec<Vec<u8>> = documents
         .iter()
@@ -372,8 +378,9 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
     let now = from_micros(now_micros())?;
     let column =
         |f: fn(&NewDocument) -> Option<String>| documents.iter().map(f).collect::<Vec<_>>();
+    let mut conn = acquire("postgres", pool).await?;
     // One statement inserts every new key (the first occurrence wins within the batch) ...
-    let inserted: Vec<i64> = sqlx::query_scalar(
+    let inserted: Vec<KeyedRow> = sqlx::query_as(&format!(
         "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
                                 storage_uri, created_at, updated_at, run_id) \
          SELECT key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, $10, $10, run_id \
@@ -381,8 +388,9 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
                      $8::text[], $9::text[]) WITH ORDINALITY \
               AS input(key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, run_id, ord) \
          ORDER BY ord \
-         ON CONFLICT (key_sha256) DO NOTHING RETURNING id",
-    )
+         ON CONFLICT (key_sha256) DO NOTHING RETURNING key_sha256, {}",
+        Postgres::columns("")
+    ))
     .bind(&keys)
     .bind(documents.iter().map(|d| d.artifact_id.clone()).collect::<Vec<_>>())
     .bind(documents.iter().map(|d| d.source_url.clone()).collect::<Vec<_>>())
@@ -393,27 +401,42 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
     .bind(column(|d| d.storage_uri.clone()))
     .bind(column(|d| d.run_id.clone()))
     .bind(now)
-    .fetch_all(&mut *acquire("postgres", pool).await?)
+    .fetch_all(&mut *conn)
     .await
     .map_err(|e| from_sqlx("registering a batch", e))?;
-    // ... and one more reads every key's row, in a fresh snapshot that includes rows concurrent
-    // registrations committed meanwhile.
-    let mut conn = acquire("postgres", pool).await?;
-    let by_key = records_by_key(&mut conn, &keys).await?;
-    let mut newly_created: std::collections::HashSet<i64> = inserted.into_iter().collect();
+    let mut created = HashMap::with_capacity(inserted.len());
+    for row in inserted {
+        created.insert(row.key_sha256, DocumentRecord::try_from(row.document)?);
+    }
+    // ... and the keys it did not insert are read in a fresh snapshot, which includes the rows
+    // concurrent registrations committed meanwhile.
+    let existing_keys: Vec<Vec<u8>> = keys
+        .iter()
+        .filter(|key| !created.contains_key(*key))
+        .cloned()
+        .collect();
+    let existing = if existing_keys.is_empty() {
+        HashMap::new()
+    } else {
+        records_by_key(&mut conn, &existing_keys).await?
+    };
+    let mut answered = HashSet::with_capacity(created.len());
     documents
         .iter()
         .zip(&keys)
         .map(|(document, key)| {
-            let record = by_key.get(key).cloned().ok_or_else(|| {
+            // The first occurrence of a new key created it; later ones found it.
+            if let Some(record) = created.get(key) {
+                return Ok(if answered.insert(key) {
+                    RegisterOutcome::created(record.clone())
+                } else {
+                    RegisterOutcome::existing(document, record.clone())
+                });
+            }
+            let record = existing.get(key).cloned().ok_or_else(|| {
                 CatalogError::internal("a registered batch row could not be read back")
             })?;
-            // The first occurrence of a new key created it; later ones found it.
-            Ok(if newly_created.remove(&record.id) {
-                RegisterOutcome::created(record)
-            } else {
-                RegisterOutcome::existing(document, record)
-            })
+            Ok(RegisterOutcome::existing(document, record))
         })
         .collect()
 }

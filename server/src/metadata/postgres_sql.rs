@@ -41,12 +41,12 @@ pub struct CreatedRow {
     pub document: DocumentRow,
 }
 
-/// A row read back by key: its key digest, and the record.
+/// A row with its key digest: read back by key, or returned by an insert.
 #[derive(sqlx::FromRow)]
-struct KeyedRow {
-    key_sha256: Vec<u8>,
+pub struct KeyedRow {
+    pub key_sha256: Vec<u8>,
     #[sqlx(flatten)]
-    document: DocumentRow,
+    pub document: DocumentRow,
 }
 
 /// The stored records of `keys` (key digests), by digest; keys without a row are absent. A join
