@@ -376,6 +376,27 @@ async fn test_collector_races_uploads_on_s3() {
     }
 }
 
+/// A pin of a call still running survives a run with no grace period: expired under the call,
+/// it would let the next run remove bytes the call's record is about to reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_a_live_pin_outlives_a_run_without_grace_period() {
+    let site = development().await.expect("development");
+    let stored = site.upload("pinned", &pseudo_random_bytes(600, 5)).await;
+    let sha256 = stored.sha256.clone().expect("hash");
+    site.delete(vec![stored.id]).await;
+    let lifecycle = site.provider.metadata().lifecycle();
+    let pin = lifecycle.pin(&sha256).await.expect("pin");
+    let report = site.gc(Duration::ZERO, false).await;
+    assert_eq!((report.removed, report.expired_pins), (0, 0), "{report:?}");
+    let pinned = lifecycle
+        .pinned(std::slice::from_ref(&sha256))
+        .await
+        .expect("pins");
+    assert!(pinned.contains(&sha256), "the pin is still there");
+    lifecycle.unpin(pin).await.expect("unpin");
+    assert_eq!(site.gc(Duration::ZERO, false).await.removed, 1);
+}
+
 /// An upload of bytes a collector holds a tombstone on waits until the collector is done, then
 /// stores them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -69,9 +69,14 @@ pub struct GcReport {
     pub temporary_bytes: u64,
     /// Incomplete multipart uploads aborted (or that would be).
     pub multipart_uploads: u64,
-    /// Pins older than the grace period removed.
+    /// Pins older than the grace period (and than 24 h) removed.
     pub expired_pins: u64,
 }
+
+/// The youngest pin a run removes, whatever the grace period: pins are only left behind by killed
+/// servers, and one of a live call (an upload declaring its hash pins before it stores) must
+/// outlive the call.
+const PIN_EXPIRY_FLOOR: chrono::Duration = chrono::Duration::hours(24);
 
 /// Collects garbage in the stores of a provider, calling `progress` after every batch.
 pub async fn collect_garbage(
@@ -144,7 +149,10 @@ pub async fn collect_garbage(
     report.temporary_bytes = leftovers.temporary_bytes;
     report.multipart_uploads = leftovers.multipart_uploads;
     if !options.dry_run {
-        report.expired_pins = lifecycle.expire_pins(cutoff).await?;
+        // A pin is held by a live upload or registration until it has committed its record: one
+        // expired under it would let the next run remove bytes the record is about to reference.
+        let pin_cutoff = cutoff.min(Utc::now() - PIN_EXPIRY_FLOOR);
+        report.expired_pins = lifecycle.expire_pins(pin_cutoff).await?;
     }
     progress(&report);
     Ok(report)

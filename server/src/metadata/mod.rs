@@ -13,6 +13,7 @@ mod row;
 mod shared_sql;
 pub mod sqlite;
 mod sqlite_duplicates;
+mod sqlite_writer;
 mod sqlx_error;
 
 use async_trait::async_trait;

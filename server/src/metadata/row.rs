@@ -22,6 +22,25 @@ pub struct DocumentRow {
     pub run_id: Option<String>,
 }
 
+impl DocumentRow {
+    /// The row whose [`COLUMNS`] start at column `first` of a rusqlite result row.
+    pub fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(first)?,
+            artifact_id: row.get(first + 1)?,
+            source_url: row.get(first + 2)?,
+            resolver: row.get(first + 3)?,
+            content_type: row.get(first + 4)?,
+            bytes: row.get(first + 5)?,
+            sha256: row.get(first + 6)?,
+            storage_uri: row.get(first + 7)?,
+            created_at: row.get(first + 8)?,
+            updated_at: row.get(first + 9)?,
+            run_id: row.get(first + 10)?,
+        })
+    }
+}
+
 impl TryFrom<DocumentRow> for DocumentRecord {
     type Error = CatalogError;
 

@@ -17,6 +17,7 @@ use tokio::sync::{Semaphore, mpsc};
 use super::{
     row::{DocumentRow, GroupAssembler, GroupedRow},
     shared_sql::duplicates_sql,
+    sqlx_error::from_rusqlite,
 };
 
 /// Groups per hand-over from the reading thread.
@@ -110,23 +111,6 @@ fn grouped_row(row: &Row<'_>) -> rusqlite::Result<GroupedRow> {
     Ok(GroupedRow {
         group_count: row.get(0)?,
         group_bytes: row.get(1)?,
-        document: DocumentRow {
-            id: row.get(2)?,
-            artifact_id: row.get(3)?,
-            source_url: row.get(4)?,
-            resolver: row.get(5)?,
-            content_type: row.get(6)?,
-            bytes: row.get(7)?,
-            sha256: row.get(8)?,
-            storage_uri: row.get(9)?,
-            created_at: row.get(10)?,
-            updated_at: row.get(11)?,
-            run_id: row.get(12)?,
-        },
+        document: DocumentRow::read(row, 2)?,
     })
-}
-
-/// A rusqlite error as a catalog error: a busy or unreadable database is worth a retry.
-fn from_rusqlite(doing: &str, error: rusqlite::Error) -> CatalogError {
-    CatalogError::unavailable(format!("{doing}: {error}")).caused_by(error)
 }

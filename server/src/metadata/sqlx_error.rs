@@ -31,6 +31,25 @@ pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
     CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
 }
 
+/// Maps a rusqlite error like [`from_sqlx`] maps SQLite's: busy or locked is `Unavailable`, a
+/// full disk `ResourceExhausted`, a database that cannot be opened `Unavailable`, anything else
+/// `Internal`. `context` says what the store was doing.
+pub fn from_rusqlite(context: &str, error: rusqlite::Error) -> CatalogError {
+    let kind = match &error {
+        rusqlite::Error::SqliteFailure(failure, _) => match failure.code {
+            rusqlite::ErrorCode::CannotOpen => ErrorKind::Unavailable,
+            _ => sqlite_error_kind(Some(&failure.extended_code.to_string())),
+        },
+        _ => ErrorKind::Internal,
+    };
+    let advice = match kind {
+        ErrorKind::Unavailable => "; the database is unreachable or busy, retry later",
+        ErrorKind::ResourceExhausted => "; the database's disk is full: free space",
+        _ => "",
+    };
+    CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
+}
+
 /// Maps a failed schema migration of `database`: a database that cannot be reached is
 /// `Unavailable` (retry); a schema this server cannot bring up to date (applied by another
 /// version, changed, half applied, or a migration statement the database refused) is
