@@ -6,8 +6,10 @@ use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use docstokg_catalog::{Catalog, proto};
 use tokio::{net::TcpListener, sync::watch};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{service::interceptor::InterceptedService, transport::Server};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::ServingStatus;
 
 use crate::{
@@ -115,7 +117,7 @@ pub async fn serve(
         let mut stopped = stop_rx.clone();
         let health = Server::builder()
             .add_service(health_service.clone())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            .serve_with_incoming_shutdown(no_delay(listener), async move {
                 let _ = stopped.wait_for(|stop| *stop).await;
             });
         tokio::spawn(async move {
@@ -140,9 +142,7 @@ pub async fn serve(
             Some(tls) => Box::pin(
                 router.serve_with_incoming_shutdown(tls::incoming(listeners.grpc, tls), signal),
             ),
-            None => Box::pin(
-                router.serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), signal),
-            ),
+            None => Box::pin(router.serve_with_incoming_shutdown(no_delay(listeners.grpc), signal)),
         };
 
     let grace = Duration::from_secs(config.shutdown_grace_secs);
@@ -159,4 +159,11 @@ pub async fn serve(
         health_only.abort();
     }
     outcome
+}
+
+/// The connections `listener` accepts, with Nagle's algorithm off (as on the TLS listener): with
+/// it on, a small response written while an earlier one is unacknowledged waited for the client's
+/// delayed ACK, up to 40 ms (the p99 of coalesced registrations over gRPC, docs/benchmark-notes.md).
+fn no_delay(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
