@@ -138,6 +138,12 @@ pub(super) async fn fill(
             Some(chunk) => {
                 let chunk = chunk?;
                 digest.update(&chunk)?;
+                // A second chunk means a part of `limit` bytes (the last chunk may run past it):
+                // allocate it once. Growing by doubling left parts with up to twice their size
+                // allocated, and copied them.
+                if !buffer.is_empty() && buffer.capacity() < limit {
+                    buffer.reserve(limit.saturating_sub(buffer.len()) + chunk.len());
+                }
                 buffer.extend_from_slice(&chunk);
             }
             None => return Ok((buffer.freeze(), true)),
