@@ -13,7 +13,6 @@ use docstokg_catalog_client::CatalogClient;
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::cli::{GetContentArgs, PutArgs};
 use crate::failure::{CliError, CliResult};
@@ -166,24 +165,22 @@ pub async fn get(client: &CatalogClient, args: GetContentArgs, out: Output) -> C
     let to_stdout = args.output.as_os_str() == "-";
     // Only a regular file is removed after a failure, never a device such as /dev/null.
     let removable = !to_stdout && std::fs::metadata(&args.output).map_or(true, |m| m.is_file());
-    let mut sink: Box<dyn AsyncWrite + Unpin + Send> = if to_stdout {
-        Box::new(tokio::io::stdout())
+    let sink: Box<dyn std::io::Write + Send> = if to_stdout {
+        Box::new(std::io::stdout())
     } else {
-        let file = tokio::fs::File::create(&args.output)
-            .await
-            .map_err(|error| {
-                CliError::usage(format!("cannot create {}: {error}", args.output.display()))
-            })?;
+        let file = std::fs::File::create(&args.output).map_err(|error| {
+            CliError::usage(format!("cannot create {}: {error}", args.output.display()))
+        })?;
         Box::new(file)
     };
     let bar = progress::bytes(
         u64::try_from(download.info.range_bytes).unwrap_or(0),
         progress::visible(out.json),
     );
-    let mut hasher = whole.then(Sha256::new);
-    let copied = copy(download.body, &mut sink, &bar, hasher.as_mut())
+    let hasher = whole.then(Sha256::new);
+    let copied = copy(download.body, sink, &bar, hasher)
         .await
-        .and_then(|written| {
+        .and_then(|(written, hasher)| {
             let local = hasher.map(|h| hex::encode(h.finalize()));
             match local {
                 Some(local) if local != download.info.sha256 => Err(CliError::failure(format!(
@@ -219,27 +216,49 @@ pub async fn get(client: &CatalogClient, args: GetContentArgs, out: Output) -> C
     }
 }
 
-/// Writes every chunk of `body` to `sink`; the number of bytes written.
+/// Writes every chunk of `body` to `sink` and feeds `hasher`, on a blocking thread a few chunks
+/// behind the download, so hashing and writing overlap receiving (on the async thread they took
+/// turns with it); the number of bytes written, and the hasher.
 async fn copy(
     mut body: ByteStream,
-    sink: &mut (dyn AsyncWrite + Unpin + Send),
+    mut sink: Box<dyn std::io::Write + Send>,
     bar: &ProgressBar,
-    mut hasher: Option<&mut Sha256>,
-) -> CliResult<u64> {
-    let mut written = 0_u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk?;
-        sink.write_all(&chunk)
-            .await
-            .map_err(|error| CliError::io("writing the content", error))?;
-        if let Some(hasher) = hasher.as_mut() {
-            hasher.update(&chunk);
+    mut hasher: Option<Sha256>,
+) -> CliResult<(u64, Option<Sha256>)> {
+    let (chunks, mut queued) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, Option<Sha256>)> {
+        let mut written = 0_u64;
+        while let Some(chunk) = queued.blocking_recv() {
+            sink.write_all(&chunk)?;
+            if let Some(hasher) = hasher.as_mut() {
+                hasher.update(&chunk);
+            }
+            written += chunk.len() as u64;
         }
-        written += chunk.len() as u64;
-        bar.inc(chunk.len() as u64);
+        sink.flush()?;
+        Ok((written, hasher))
+    });
+    let mut failure = None;
+    while let Some(chunk) = body.next().await {
+        match chunk {
+            Ok(chunk) => {
+                bar.inc(chunk.len() as u64);
+                if chunks.send(chunk).await.is_err() {
+                    break; // the writer failed; its error follows
+                }
+            }
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
     }
-    sink.flush()
+    drop(chunks);
+    let written = writer
         .await
-        .map_err(|error| CliError::io("writing the content", error))?;
-    Ok(written)
+        .map_err(|error| CliError::failure(format!("writing the content: {error}")))?;
+    if let Some(error) = failure {
+        return Err(error.into());
+    }
+    written.map_err(|error| CliError::io("writing the content", error))
 }
