@@ -23,12 +23,7 @@ pub fn from_sqlx(context: &str, error: sqlx::Error) -> CatalogError {
         sqlx::Error::Database(db) => sqlite_error_kind(db.code().as_deref()),
         _ => ErrorKind::Internal,
     };
-    let advice = match kind {
-        ErrorKind::Unavailable => "; the database is unreachable or busy, retry later",
-        ErrorKind::ResourceExhausted => "; the database's disk is full: free space",
-        _ => "",
-    };
-    CatalogError::new(kind, format!("{context}: {error}{advice}")).caused_by(error)
+    classified(kind, context, error)
 }
 
 /// Maps a rusqlite error like [`from_sqlx`] maps SQLite's: busy or locked is `Unavailable`, a
@@ -42,6 +37,16 @@ pub fn from_rusqlite(context: &str, error: rusqlite::Error) -> CatalogError {
         },
         _ => ErrorKind::Internal,
     };
+    classified(kind, context, error)
+}
+
+/// `error` of class `kind` as a catalog error: what the store was doing, the error, and what to
+/// do about it; the error kept as the cause.
+fn classified(
+    kind: ErrorKind,
+    context: &str,
+    error: impl std::error::Error + Send + Sync + 'static,
+) -> CatalogError {
     let advice = match kind {
         ErrorKind::Unavailable => "; the database is unreachable or busy, retry later",
         ErrorKind::ResourceExhausted => "; the database's disk is full: free space",
@@ -127,6 +132,25 @@ mod tests {
         assert_eq!(
             from_sqlx("x", sqlx::Error::PoolTimedOut).kind,
             ErrorKind::Unavailable
+        );
+    }
+
+    #[test]
+    fn test_rusqlite_errors_are_classed_like_sqlx_ones() {
+        let failure = |code| rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+        let busy = from_rusqlite("writing", failure(5));
+        assert_eq!(busy.kind, ErrorKind::Unavailable);
+        assert!(busy.message.contains("retry later"), "{}", busy.message);
+        // SQLITE_CONSTRAINT_TRIGGER: a write the database refused.
+        assert_eq!(from_rusqlite("x", failure(1811)).kind, ErrorKind::Internal);
+        assert_eq!(
+            from_rusqlite("x", failure(13)).kind,
+            ErrorKind::ResourceExhausted
+        );
+        assert_eq!(from_rusqlite("x", failure(14)).kind, ErrorKind::Unavailable);
+        assert_eq!(
+            from_rusqlite("x", rusqlite::Error::QueryReturnedNoRows).kind,
+            ErrorKind::Internal
         );
     }
 }
