@@ -48,13 +48,13 @@ const POOL_SIZE: u32 = 8;
 const STREAM_POOL_SIZE: u32 = 4;
 /// Most rows one group commit carries (a larger batch runs alone).
 const MAX_GROUP_ROWS: usize = 4096;
-/// Records in one SQLite database: a pool for unary reads, one reserved for streams, and the
-/// single writer.
+/// Records in one SQLite database: a pool for unary reads, one reserved for streams, one
+/// connection for lifecycle writes, and the single writer of registrations and imports.
 pub struct SqliteStore {
     pool: SqlitePool,
     reads: SharedReads<Sqlite>,
     stream_pool: SqlitePool,
-    write_pool: SqlitePool,
+    lifecycle_pool: SqlitePool,
     writer: Coalescer<Write, Vec<RegisterOutcome>>,
     lifecycle: SharedLifecycle<Sqlite>,
     /// The database file, for the duplicates scan (`None` for `:memory:`, which only this
@@ -113,7 +113,7 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
-        let write_pool = pool_options(1, in_memory)
+        let lifecycle_pool = pool_options(1, in_memory)
             .connect_with(options)
             .await
             .map_err(|e| from_sqlx("opening the SQLite database", e))?;
@@ -131,11 +131,11 @@ impl SqliteStore {
             reads: SharedReads::new(pool.clone(), "sqlite", db_path.to_owned()),
             lifecycle: SharedLifecycle::new(
                 (pool.clone(), "sqlite"),
-                (write_pool.clone(), "sqlite_writer"),
+                (lifecycle_pool.clone(), "sqlite_lifecycle"),
             ),
             pool,
             stream_pool,
-            write_pool,
+            lifecycle_pool,
             writer,
             file: (!in_memory).then_some(file),
             scans: Arc::new(tokio::sync::Semaphore::new(STREAM_POOL_SIZE as usize)),
@@ -295,13 +295,13 @@ impl MetadataStore for SqliteStore {
         vec![
             pool_usage("sqlite", &self.pool),
             pool_usage("sqlite_streams", &self.stream_pool),
-            pool_usage("sqlite_writer", &self.write_pool),
+            pool_usage("sqlite_lifecycle", &self.lifecycle_pool),
         ]
     }
 
     async fn close(&self) {
         self.stream_pool.close().await;
-        self.write_pool.close().await;
+        self.lifecycle_pool.close().await;
         self.pool.close().await;
     }
 }
