@@ -1,8 +1,9 @@
 //! The SQLite metadata store of the development provider: WAL, the unique key enforced by the
 //! database, and one writer. Every registration, batch and import goes to a single writer task
-//! on its own connection ([`SqliteWriter`], rusqlite), which commits whatever has queued
+//! on its own connection (`sqlite_writer.rs`, rusqlite), which commits whatever has queued
 //! meanwhile in one transaction (group commit: one fsync for many callers, `synchronous=FULL`
-//! kept), each write in a savepoint of its own so a failing write fails only its caller. Reads
+//! kept); a write the database refuses fails only its caller (the group runs again with a
+//! savepoint per write). Reads
 //! stay on the reader pools (sqlx); lifecycle writes go through a one-connection sqlx pool and
 //! wait for the writer's lock like any second writer. `:memory:` is one named shared-cache
 //! database for every connection.

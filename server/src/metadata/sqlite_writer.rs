@@ -86,6 +86,7 @@ impl SqliteWriter {
         }
         let db = Connection::open_with_flags(path, flags).map_err(failed)?;
         db.busy_timeout(busy_timeout).map_err(failed)?;
+        // Savepoint journals in memory: on disk they were a `pwrite` per page a write touched.
         db.execute_batch(
             "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY",
         )
@@ -96,9 +97,9 @@ impl SqliteWriter {
         })
     }
 
-    /// Runs one group of writes in one transaction, each write in a savepoint of its own: a
-    /// write that fails is rolled back alone and its caller gets its error, while the others
-    /// commit together. A failed commit fails the whole group, and nothing of it is stored.
+    /// Runs one group of writes in one transaction: a write that fails is rolled back alone and
+    /// its caller gets its error, while the others commit together (see [`run_group`]). A failed
+    /// commit fails the whole group, and nothing of it is stored.
     pub async fn write_group(
         &self,
         writes: Vec<Write>,
