@@ -3,10 +3,9 @@
 //! on its own connection (`sqlite_writer.rs`, rusqlite), which commits whatever has queued
 //! meanwhile in one transaction (group commit: one fsync for many callers, `synchronous=FULL`
 //! kept); a write the database refuses fails only its caller (the group runs again with a
-//! savepoint per write). Reads
-//! stay on the reader pools (sqlx); lifecycle writes go through a one-connection sqlx pool and
-//! wait for the writer's lock like any second writer. `:memory:` is one named shared-cache
-//! database for every connection.
+//! savepoint per write). Reads stay on the reader pools (sqlx); lifecycle writes go through a
+//! one-connection sqlx pool and wait for the writer's lock like any second writer. `:memory:`
+//! is one named shared-cache database for every connection.
 
 use std::{path::Path, sync::Arc, time::Duration};
 
