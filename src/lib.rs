@@ -6,6 +6,7 @@ mod catalog;
 mod content;
 pub mod convert;
 mod error;
+mod forward;
 mod health;
 mod lifecycle;
 mod query;
@@ -19,6 +20,7 @@ pub use content::{
     ContentDownload, ContentHeader, ContentInfo, ContentRequest, ContentSelector, PutOutcome,
 };
 pub use error::{CatalogError, ErrorKind, ErrorSource, Result};
+pub use forward::forward_chunks;
 pub use health::{BackendHealth, HealthReport, HealthState};
 pub use lifecycle::{
     AuditEvent, AuditFinding, AuditFindingKind, AuditOptions, AuditSummary, DeleteReport,

@@ -9,7 +9,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use docstokg_catalog::{ByteStream, CatalogError, Result};
+use docstokg_catalog::{ByteStream, CatalogError, Result, forward_chunks};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -95,20 +95,8 @@ pub async fn write_and_hash(
         }
         Ok((digest, file))
     });
-    let mut failure = None;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(chunk) => {
-                if chunks.send(chunk).await.is_err() {
-                    break; // the writer failed; its error follows
-                }
-            }
-            Err(error) => {
-                failure = Some(error);
-                break;
-            }
-        }
-    }
+    // A refused chunk means the writer failed; its error follows.
+    let failure = forward_chunks(&mut body, |chunk| chunks.send(chunk)).await;
     drop(chunks);
     let written = writer
         .await

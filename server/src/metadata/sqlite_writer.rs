@@ -142,7 +142,6 @@ fn transaction<T>(
     db: &Connection,
     work: impl FnOnce(&mut Statements<'_>) -> Result<T>,
 ) -> Result<T> {
-    let failed = |doing: &'static str| move |e| from_rusqlite(doing, e);
     db.execute_batch("BEGIN IMMEDIATE")
         .map_err(failed("starting a group commit"))?;
     let done = Statements::prepare(db).and_then(|mut statements| work(&mut statements));
@@ -155,6 +154,11 @@ fn transaction<T>(
         let _ = db.execute_batch("ROLLBACK");
     }
     committed
+}
+
+/// The error mapping of a statement that was `doing` something.
+fn failed(doing: &'static str) -> impl Fn(rusqlite::Error) -> CatalogError {
+    move |e| from_rusqlite(doing, e)
 }
 
 /// A document's unique key.
@@ -208,7 +212,6 @@ impl<'db> Statements<'db> {
         writes: Vec<Write>,
         now: i64,
     ) -> Result<Vec<Result<Vec<RegisterOutcome>>>> {
-        let failed = |doing: &'static str| move |e| from_rusqlite(doing, e);
         let mut results = Vec::with_capacity(writes.len());
         for write in writes {
             self.db

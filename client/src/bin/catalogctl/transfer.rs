@@ -8,6 +8,7 @@ use std::io::Read;
 use bytes::Bytes;
 use docstokg_catalog::{
     ByteStream, Catalog, CatalogError, ContentHeader, ContentRequest, ContentSelector, ErrorKind,
+    forward_chunks,
 };
 use docstokg_catalog_client::CatalogClient;
 use futures::StreamExt;
@@ -231,21 +232,12 @@ async fn copy(
         sink.flush()?;
         Ok((written, hasher))
     });
-    let mut failure = None;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(chunk) => {
-                bar.inc(chunk.len() as u64);
-                if chunks.send(chunk).await.is_err() {
-                    break; // the writer failed; its error follows
-                }
-            }
-            Err(error) => {
-                failure = Some(error);
-                break;
-            }
-        }
-    }
+    // A refused chunk means the writer failed; its error follows.
+    let failure = forward_chunks(&mut body, |chunk| {
+        bar.inc(chunk.len() as u64);
+        chunks.send(chunk)
+    })
+    .await;
     drop(chunks);
     let written = writer
         .await
