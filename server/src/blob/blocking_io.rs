@@ -5,10 +5,10 @@
 
 use std::{
     fs::File,
-    io::{Read, Write},
+    io::{self, Read, Write},
 };
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use docstokg_catalog::{ByteStream, CatalogError, Result, forward_chunks};
 use futures::StreamExt;
 use tokio::sync::mpsc;
@@ -41,9 +41,8 @@ pub fn read_file(mut file: File, length: Option<u64>, chunk_bytes: usize) -> Byt
         let mut left = length.unwrap_or(u64::MAX);
         while left > 0 {
             let want = usize::try_from(left).unwrap_or(usize::MAX).min(chunk_bytes);
-            // Read into spare capacity: no chunk is zeroed first only to be overwritten.
-            let mut buffer = Vec::with_capacity(want);
-            let read = match (&mut file).take(want as u64).read_to_end(&mut buffer) {
+            let mut buffer = BytesMut::zeroed(want);
+            let read = match read_up_to(&mut file, &mut buffer) {
                 Ok(0) => return,
                 Ok(read) => read,
                 Err(error) => {
@@ -51,13 +50,28 @@ pub fn read_file(mut file: File, length: Option<u64>, chunk_bytes: usize) -> Byt
                     return;
                 }
             };
+            buffer.truncate(read);
             left -= read as u64;
-            if chunks.blocking_send(Ok(Bytes::from(buffer))).is_err() {
+            if chunks.blocking_send(Ok(buffer.freeze())).is_err() {
                 return;
             }
         }
     });
     ReceiverStream::new(stream).boxed()
+}
+
+/// Fills `buffer` unless the file ends first; the bytes read.
+fn read_up_to(file: &mut File, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
 }
 
 /// Writes every chunk of `body` to `file` and hashes it against `expect`, on a blocking thread,

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use std::io::Read;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use docstokg_catalog::{
     ByteStream, Catalog, CatalogError, ContentHeader, ContentRequest, ContentSelector, ErrorKind,
     forward_chunks,
@@ -102,20 +102,27 @@ fn file_chunks(
         let mut file = file.into_std().await;
         let _ = tokio::task::spawn_blocking(move || {
             loop {
-                // Read into spare capacity: no chunk is zeroed first only to be overwritten.
-                let mut chunk = Vec::with_capacity(CHUNK_SIZE);
-                match (&mut file).take(CHUNK_SIZE as u64).read_to_end(&mut chunk) {
-                    Ok(0) => return,
-                    Ok(_) => {}
-                    Err(error) => {
-                        let _ = chunks.blocking_send(Err(read_failed(&path, &error)));
-                        return;
+                let mut chunk = BytesMut::zeroed(CHUNK_SIZE);
+                let mut filled = 0;
+                while filled < CHUNK_SIZE {
+                    match file.read(&mut chunk[filled..]) {
+                        Ok(0) => break,
+                        Ok(read) => filled += read,
+                        Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(error) => {
+                            let _ = chunks.blocking_send(Err(read_failed(&path, &error)));
+                            return;
+                        }
                     }
                 }
+                if filled == 0 {
+                    return;
+                }
+                chunk.truncate(filled);
                 if let Some(Ok(mut hasher)) = hasher.as_ref().map(|h| h.lock()) {
                     hasher.update(&chunk);
                 }
-                if chunks.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                if chunks.blocking_send(Ok(chunk.freeze())).is_err() {
                     return;
                 }
             }
