@@ -135,7 +135,7 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
         "groups 1..=99999 have two records each"
     );
     assert_eq!(record_count, 199_998);
-    // The result is ~100 MiB as records; streaming keeps a page of 500 rows in memory.
+    // The result is ~100 MiB as records; streaming holds a few rows in memory.
     assert!(
         growth_mib < 40,
         "server memory grew by {growth_mib} MiB while streaming"
@@ -151,6 +151,16 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
             stream.next().await.expect("a group").expect("ok");
         }
         drop(stream);
+    }
+    // A cancelled scan's connection is closed, so PostgreSQL abandons its query and transaction
+    // instead of sending the rest of the result.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while open_transactions(&url).await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cancelled duplicates scans still hold transactions"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Connections that served cancelled streams must come back clean: the next streams on them,
     // of other shapes, decode correctly.
@@ -181,7 +191,7 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
     assert!(server.terminate().await);
 }
 
-/// Connections of the catalog's database that sit in an open transaction (a duplicates cursor).
+/// Connections of the catalog's database that sit in an open transaction (a duplicates scan).
 async fn open_transactions(url: &str) -> i64 {
     let pool = sqlx::PgPool::connect(url).await.expect("connect");
     let (count,): (i64,) = sqlx::query_as(
@@ -196,7 +206,7 @@ async fn open_transactions(url: &str) -> i64 {
 }
 
 /// A client opens FindDuplicates, reads one group and then neither reads nor closes the stream:
-/// its cursor holds a database connection in a transaction until the stream's deadline, and then
+/// its scan holds a database connection in a transaction until the stream's deadline, and then
 /// not any more: the transaction is gone, the pool's only connection serves the next call, and
 /// the server's memory did not grow with the unread result.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,7 +231,7 @@ async fn test_a_stalled_duplicates_stream_gives_its_connection_back_at_the_deadl
     assert_eq!(
         open_transactions(&url).await,
         1,
-        "the cursor holds its connection"
+        "the scan holds its connection"
     );
 
     let mut released = false;
@@ -251,7 +261,7 @@ async fn test_a_stalled_duplicates_stream_gives_its_connection_back_at_the_deadl
         1,
     )
     .answered(format!(
-        "cursor, transaction, pool connection and slot released at the stream deadline; server RSS +{growth_mib} MiB"
+        "scan, transaction, pool connection and slot released at the stream deadline; server RSS +{growth_mib} MiB"
     ))
     .record();
 }

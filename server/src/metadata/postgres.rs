@@ -18,9 +18,10 @@ use docstokg_catalog::{
     CatalogError, DocumentRecord, DuplicateGroup, DuplicateQuery, NewDocument, RegisterOutcome,
     Result,
 };
-use futures::stream::BoxStream;
+use futures::{TryStreamExt, stream::BoxStream};
 use sqlx::{
-    Acquire, PgConnection, Postgres,
+    Acquire, Postgres,
+    pool::PoolConnection,
     postgres::{PgPool, PgPoolOptions},
 };
 
@@ -29,7 +30,7 @@ use super::{
     coalescer::{Coalescer, Job},
     lifecycle_sql::{LifecycleSql, SharedLifecycle},
     postgres_import::import_batch,
-    postgres_sql::{CreatedRow, KeyedRow, records_by_key},
+    postgres_sql::{CreatedRow, records_by_key},
     row::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
@@ -40,8 +41,6 @@ use super::{
 };
 use crate::{config::redact, metering::PoolUsage};
 
-/// Groups' rows fetched per round trip of a FindDuplicates cursor.
-const CURSOR_PAGE_SIZE: i64 = 2000;
 /// How long a call waits for a pooled connection before failing with UNAVAILABLE.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// Upsert statements of coalesced registrations in flight at once.
@@ -188,28 +187,43 @@ impl MetadataStore for PostgresStore {
     }
 
     fn duplicates(&self, query: DuplicateQuery) -> BoxStream<'static, Result<DuplicateGroup>> {
-        // A server-side cursor in a transaction: the database keeps the result, this process
-        // holds one page. The provider drives this stream on a task of its own, so a consumer
-        // that goes away drops it between queries; dropping the transaction then rolls it back.
+        // One query streamed in a transaction of its own: rows are decoded as they arrive and
+        // the socket holds back the database when the consumer is slow, so this process holds
+        // a few rows, not the result. Not a cursor: PostgreSQL plans a cursor (or an Execute
+        // with a row limit) without parallel workers, and the report must be sorted whole
+        // before its first row. The provider drives this stream on a task of its own, so a
+        // consumer that goes away drops it, and a scan dropped midway closes its connection.
         let pool = self.pool.clone();
         Box::pin(try_stream! {
-            let mut conn = acquire("postgres", &pool).await?;
-            let mut tx = conn.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
-            declare_duplicates_cursor(&mut tx, &query).await?;
-            let mut groups = GroupAssembler::default();
-            loop {
-                let (page, page_len) = fetch_duplicates_page(&mut tx, &query, &mut groups).await?;
-                for group in page {
-                    yield group;
+            let mut scan = ScanConnection { conn: acquire("postgres", &pool).await?, finished: false };
+            let mut tx = scan.conn.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
+            // With the default 4 MB of sort memory the sort spills to disk in many runs; 64 MB,
+            // for this transaction only, took the first row of 1,000,000 records from 4.7 s
+            // to 3.6 s here.
+            sqlx::query("SET LOCAL work_mem = '64MB'")
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| from_sqlx("finding duplicates", e))?;
+            let sql = duplicates_sql::<Postgres>(&query);
+            if query.include_records {
+                let mut groups = GroupAssembler::default();
+                let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).persistent(false).fetch(&mut *tx);
+                while let Some(row) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
+                    if let Some(done) = groups.push(row)? {
+                        yield done;
+                    }
                 }
-                if page_len < CURSOR_PAGE_SIZE {
-                    break;
+                if let Some(done) = groups.finish() {
+                    yield done;
                 }
-            }
-            if let Some(done) = groups.finish() {
-                yield done;
+            } else {
+                let mut rows = sqlx::query_as::<_, GroupTotals>(&sql).persistent(false).fetch(&mut *tx);
+                while let Some(row) = rows.try_next().await.map_err(|e| from_sqlx("finding duplicates", e))? {
+                    yield row.into();
+                }
             }
             tx.rollback().await.map_err(|e| from_sqlx("closing a duplicates scan", e))?;
+            scan.finished = true;
         })
     }
 
@@ -222,54 +236,20 @@ impl MetadataStore for PostgresStore {
     }
 }
 
-/// Declares the cursor of a duplicates scan in `tx`.
-async fn declare_duplicates_cursor(tx: &mut PgConnection, query: &DuplicateQuery) -> Result<()> {
-    let sql = duplicates_sql::<Postgres>(query);
-    // The report is sorted whole before its first row (largest groups first); with the default
-    // 4 MB of sort memory that sort spills to disk in many runs (a cursor also gets no parallel
-    // workers). 64 MB, for this transaction only, took the first FETCH of 1,000,000 records
-    // from 4.7 s to 3.6 s here.
-    sqlx::query("SET LOCAL work_mem = '64MB'")
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| from_sqlx("finding duplicates", e))?;
-    // Neither statement of a scan may be cached: FETCH has the same text for both result shapes,
-    // and a cached statement would decode the rows of one shape with the columns of the other.
-    sqlx::query(&format!("DECLARE duplicates NO SCROLL CURSOR FOR {sql}"))
-        .persistent(false)
-        .execute(&mut *tx)
-        .await
-        .map(drop)
-        .map_err(|e| from_sqlx("finding duplicates", e))
+/// The connection of a streamed scan, closed instead of returned to the pool unless the scan
+/// read its result to the end. The pool would drain the unread rows of a scan dropped midway
+/// before lending the connection again, holding it while the database sends the rest; closing
+/// the socket makes PostgreSQL abandon the query at its next row.
+struct ScanConnection {
+    conn: PoolConnection<Postgres>,
+    finished: bool,
 }
 
-/// Fetches one page of the cursor: the groups it completes, and how many rows it held.
-async fn fetch_duplicates_page(
-    tx: &mut PgConnection,
-    query: &DuplicateQuery,
-    groups: &mut GroupAssembler,
-) -> Result<(Vec<DuplicateGroup>, i64)> {
-    let fetch = format!("FETCH {CURSOR_PAGE_SIZE} FROM duplicates");
-    if query.include_records {
-        let rows: Vec<GroupedRow> = sqlx::query_as(&fetch)
-            .persistent(false)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(|e| from_sqlx("finding duplicates", e))?;
-        let page_len = rows.len() as i64;
-        let mut done = Vec::new();
-        for row in rows {
-            done.extend(groups.push(row)?);
+impl Drop for ScanConnection {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.conn.close_on_drop();
         }
-        Ok((done, page_len))
-    } else {
-        let rows: Vec<GroupTotals> = sqlx::query_as(&fetch)
-            .persistent(false)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(|e| from_sqlx("finding duplicates", e))?;
-        let page_len = rows.len() as i64;
-        Ok((rows.into_iter().map(Into::into).collect(), page_len))
     }
 }
 
@@ -376,11 +356,14 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
         .map(|d| key_sha256(&d.artifact_id, &d.source_url, &d.resolver))
         .collect();
     let now = from_micros(now_micros())?;
-    let column =
-        |f: fn(&NewDocument) -> Option<String>| documents.iter().map(f).collect::<Vec<_>>();
+    let text = |f: fn(&NewDocument) -> &str| documents.iter().map(f).collect::<Vec<_>>();
+    let optional =
+        |f: fn(&NewDocument) -> Option<&str>| documents.iter().map(f).collect::<Vec<_>>();
     let mut conn = acquire("postgres", pool).await?;
-    // One statement inserts every new key (the first occurrence wins within the batch) ...
-    let inserted: Vec<KeyedRow> = sqlx::query_as(&format!(
+    // One statement inserts every new key (the first occurrence wins within the batch) and
+    // returns only the key and id of each row it inserted: the rest of the record is what was
+    // sent, so PostgreSQL formats and the server decodes no column it already holds ...
+    let inserted: Vec<(Vec<u8>, i64)> = sqlx::query_as(
         "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, content_type, bytes, sha256, \
                                 storage_uri, created_at, updated_at, run_id) \
          SELECT key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, $10, $10, run_id \
@@ -388,25 +371,28 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
                      $8::text[], $9::text[]) WITH ORDINALITY \
               AS input(key, artifact_id, source_url, resolver, content_type, bytes, sha256, storage_uri, run_id, ord) \
          ORDER BY ord \
-         ON CONFLICT (key_sha256) DO NOTHING RETURNING key_sha256, {}",
-        Postgres::columns("")
-    ))
+         ON CONFLICT (key_sha256) DO NOTHING RETURNING key_sha256, id",
+    )
     .bind(&keys)
-    .bind(documents.iter().map(|d| d.artifact_id.clone()).collect::<Vec<_>>())
-    .bind(documents.iter().map(|d| d.source_url.clone()).collect::<Vec<_>>())
-    .bind(documents.iter().map(|d| d.resolver.clone()).collect::<Vec<_>>())
-    .bind(column(|d| d.content_type.clone()))
+    .bind(text(|d| d.artifact_id.as_str()))
+    .bind(text(|d| d.source_url.as_str()))
+    .bind(text(|d| d.resolver.as_str()))
+    .bind(optional(|d| d.content_type.as_deref()))
     .bind(documents.iter().map(|d| d.bytes).collect::<Vec<_>>())
-    .bind(column(|d| d.sha256.clone()))
-    .bind(column(|d| d.storage_uri.clone()))
-    .bind(column(|d| d.run_id.clone()))
+    .bind(optional(|d| d.sha256.as_deref()))
+    .bind(optional(|d| d.storage_uri.as_deref()))
+    .bind(optional(|d| d.run_id.as_deref()))
     .bind(now)
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| from_sqlx("registering a batch", e))?;
-    let mut created = HashMap::with_capacity(inserted.len());
-    for row in inserted {
-        created.insert(row.key_sha256, DocumentRecord::try_from(row.document)?);
+    let mut created: HashMap<Vec<u8>, DocumentRecord> = HashMap::with_capacity(inserted.len());
+    let mut ids: HashMap<Vec<u8>, i64> = inserted.into_iter().collect();
+    for (document, key) in documents.iter().zip(&keys) {
+        if let Some(id) = ids.remove(key) {
+            let record = DocumentRecord::from_document(id, document.clone(), now, now);
+            created.insert(key.clone(), record);
+        }
     }
     // ... and the keys it did not insert are read in a fresh snapshot, which includes the rows
     // concurrent registrations committed meanwhile.

@@ -41,12 +41,12 @@ pub struct CreatedRow {
     pub document: DocumentRow,
 }
 
-/// A row with its key digest: read back by key, or returned by an insert.
+/// A row read back with its key digest.
 #[derive(sqlx::FromRow)]
-pub struct KeyedRow {
-    pub key_sha256: Vec<u8>,
+struct KeyedRow {
+    key_sha256: Vec<u8>,
     #[sqlx(flatten)]
-    pub document: DocumentRow,
+    document: DocumentRow,
 }
 
 /// The stored records of `keys` (key digests), by digest; keys without a row are absent. A join

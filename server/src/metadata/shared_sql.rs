@@ -1,7 +1,7 @@
 //! The SQL both databases speak, written once: reading a record by id, the lookups, counting and
 //! listing with a [`RecordFilter`], Stats, the health probe, and the duplicate-groups query. What differs between SQLite
 //! and PostgreSQL (how timestamps are stored and selected) is the small [`Dialect`] trait; what
-//! only one database can do (the upsert shapes, UNNEST, cursors) stays in its own file.
+//! only one database can do (the upsert shapes, UNNEST, the streamed scans) stays in its own file.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -375,8 +375,7 @@ where
 
 /// The duplicate groups of `query`, ordered by count DESC then sha256 ASC (and, with records, by
 /// id within a group), at most `limit` groups. `min_count` and `limit` are validated integers
-/// and are inlined, since a PostgreSQL
-/// cursor declaration takes no bind parameters.
+/// and are inlined, so the statement takes no bind parameters.
 pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
     let groups = format!(
         "SELECT sha256, COUNT(*) AS group_count, CAST(SUM(bytes) AS BIGINT) AS group_bytes \
