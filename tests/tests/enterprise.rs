@@ -192,11 +192,14 @@ async fn test_find_duplicates_over_200k_records_streams_in_flat_memory_and_cance
 }
 
 /// Connections of the catalog's database that sit in an open transaction (a duplicates scan).
+/// Client backends only: a scan's parallel workers are in its transaction too, but are not
+/// connections.
 async fn open_transactions(url: &str) -> i64 {
     let pool = sqlx::PgPool::connect(url).await.expect("connect");
     let (count,): (i64,) = sqlx::query_as(
         "SELECT count(*) FROM pg_stat_activity \
-         WHERE datname = current_database() AND xact_start IS NOT NULL AND pid <> pg_backend_pid()",
+         WHERE datname = current_database() AND xact_start IS NOT NULL \
+           AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
     )
     .fetch_one(&pool)
     .await
