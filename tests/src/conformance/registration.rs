@@ -128,6 +128,22 @@ pub async fn batch_returns_one_outcome_per_item_in_order(s: &Subject) {
     );
     assert_eq!(outcomes[1].record.id, existing.record.id);
     assert_eq!(outcomes[0].record.id, outcomes[3].record.id);
+    // What a batch answers for a row it created is what the store holds, every field included.
+    let full = NewDocument {
+        content_type: Some("application/pdf".to_owned()),
+        bytes: 42,
+        sha256: Some("ab".repeat(32)),
+        run_id: Some("run-batch".to_owned()),
+        ..doc("a3", "https://x/full", "r")
+    };
+    let created = s
+        .catalog
+        .register_or_get_batch(vec![full.clone(), doc("a4", "https://x", "r")])
+        .await
+        .expect("batch");
+    let stored = s.catalog.get_by_artifact("a3").await.expect("stored");
+    assert_eq!(stored, [created[0].record.clone()]);
+    assert_eq!(NewDocument::from(&stored[0]), full);
     assert!(
         s.catalog
             .register_or_get_batch(Vec::new())
