@@ -386,19 +386,12 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| from_sqlx("registering a batch", e))?;
-    let mut created: HashMap<Vec<u8>, DocumentRecord> = HashMap::with_capacity(inserted.len());
     let mut ids: HashMap<Vec<u8>, i64> = inserted.into_iter().collect();
-    for (document, key) in documents.iter().zip(&keys) {
-        if let Some(id) = ids.remove(key) {
-            let record = DocumentRecord::from_document(id, document.clone(), now, now);
-            created.insert(key.clone(), record);
-        }
-    }
     // ... and the keys it did not insert are read in a fresh snapshot, which includes the rows
     // concurrent registrations committed meanwhile.
     let existing_keys: Vec<Vec<u8>> = keys
         .iter()
-        .filter(|key| !created.contains_key(*key))
+        .filter(|key| !ids.contains_key(*key))
         .cloned()
         .collect();
     let existing = if existing_keys.is_empty() {
@@ -406,23 +399,23 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
     } else {
         records_by_key(&mut conn, &existing_keys).await?
     };
-    let mut answered = HashSet::with_capacity(created.len());
-    documents
-        .iter()
-        .zip(&keys)
-        .map(|(document, key)| {
-            // The first occurrence of a new key created it; later ones found it.
-            if let Some(record) = created.get(key) {
-                return Ok(if answered.insert(key) {
-                    RegisterOutcome::created(record.clone())
-                } else {
-                    RegisterOutcome::existing(document, record.clone())
-                });
-            }
+    // The first occurrence of a new key created it; later ones found its record.
+    let mut first_outcome: HashMap<&[u8], usize> = HashMap::with_capacity(ids.len());
+    let mut outcomes: Vec<RegisterOutcome> = Vec::with_capacity(documents.len());
+    for (document, key) in documents.iter().zip(&keys) {
+        let outcome = if let Some(id) = ids.remove(key) {
+            first_outcome.insert(key, outcomes.len());
+            let record = DocumentRecord::from_document(id, document.clone(), now, now);
+            RegisterOutcome::created(record)
+        } else if let Some(&first) = first_outcome.get(key.as_slice()) {
+            RegisterOutcome::existing(document, outcomes[first].record.clone())
+        } else {
             let record = existing.get(key).cloned().ok_or_else(|| {
                 CatalogError::internal("a registered batch row could not be read back")
             })?;
-            Ok(RegisterOutcome::existing(document, record))
-        })
-        .collect()
+            RegisterOutcome::existing(document, record)
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }
