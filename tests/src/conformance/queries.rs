@@ -139,6 +139,7 @@ pub async fn find_duplicates_groups_three_records_sharing_a_hash(s: &Subject) {
         groups[0].records.iter().map(|r| r.id).collect::<Vec<_>>(),
         ids
     );
+    assert_eq!((groups[0].count, groups[0].total_bytes), (3, 300));
     assert!(
         duplicates(
             s,
