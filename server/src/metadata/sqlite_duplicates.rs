@@ -2,8 +2,12 @@
 //! row of a SQLite statement from its worker thread to the caller through a channel, one wake-up
 //! and a few allocations per row: for the million rows of a large duplicates report that was
 //! most of the time (a `perf` profile: futex waits and malloc, not SQLite; docs/benchmark-notes.md).
-//! Here the thread steps the statement itself, assembles whole groups, and hands them over
+//! Here the thread steps the statements itself and hands whole groups over
 //! [`GROUPS_PER_MESSAGE`] at a time; a consumer that goes away stops it at the next hand-over.
+//! With records, the groups are ranked from the sha256 index first and each group's records read
+//! by one lookup, so the first group leaves after the ranking rather than after a sort of every
+//! record (1,000,000 records: 0.12 s instead of 1.3 s, and the whole stream as fast as the one
+//! joined statement through `sqlite3`).
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
