@@ -377,27 +377,14 @@ where
 /// id within a group), at most `limit` groups. `min_count` and `limit` are validated integers
 /// and are inlined, so the statement takes no bind parameters.
 pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
-    let groups = format!(
-        "SELECT sha256, COUNT(*) AS group_count, CAST(SUM(bytes) AS BIGINT) AS group_bytes \
-         FROM documents WHERE sha256 IS NOT NULL GROUP BY sha256 HAVING COUNT(*) >= {}",
-        query.min_count
-    );
-    let largest = |groups: &str| {
-        format!(
-            "{groups} ORDER BY group_count DESC, sha256 ASC{}",
-            query
-                .limit
-                .map(|limit| format!(" LIMIT {limit}"))
-                .unwrap_or_default()
-        )
-    };
+    let groups = groups_sql(query, ", CAST(SUM(bytes) AS BIGINT) AS group_bytes");
     if !query.include_records {
-        return largest(&groups);
+        return largest_first(query, &groups);
     }
     // Ordered inside only to cut at the limit: an inner ORDER BY without one makes SQLite sort
     // the groups before the join as well as after it (twice as slow).
     let groups = match query.limit {
-        Some(_) => largest(&groups),
+        Some(_) => largest_first(query, &groups),
         None => groups,
     };
     format!(
@@ -405,5 +392,31 @@ pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
          JOIN documents d ON d.sha256 = g.sha256 \
          ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
         DB::columns("d.")
+    )
+}
+
+/// The hashes of `query`'s groups with their counts (`sha256, group_count`), ordered and cut as
+/// [`duplicates_sql`] orders them. Without the bytes, an index on sha256 alone answers it.
+pub fn ranked_hashes_sql(query: &DuplicateQuery) -> String {
+    largest_first(query, &groups_sql(query, ""))
+}
+
+/// `sha256, group_count` and the `totals` columns of every group of at least `min_count`.
+fn groups_sql(query: &DuplicateQuery, totals: &str) -> String {
+    format!(
+        "SELECT sha256, COUNT(*) AS group_count{totals} FROM documents WHERE sha256 IS NOT NULL \
+         GROUP BY sha256 HAVING COUNT(*) >= {}",
+        query.min_count
+    )
+}
+
+/// `groups` ordered by count DESC then sha256 ASC, at most `limit` of them.
+fn largest_first(query: &DuplicateQuery, groups: &str) -> String {
+    format!(
+        "{groups} ORDER BY group_count DESC, sha256 ASC{}",
+        query
+            .limit
+            .map(|limit| format!(" LIMIT {limit}"))
+            .unwrap_or_default()
     )
 }

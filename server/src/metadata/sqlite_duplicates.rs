@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, mpsc};
 
 use super::{
     row::{COLUMNS, DocumentRow},
-    shared_sql::duplicates_sql,
+    shared_sql::{duplicates_sql, ranked_hashes_sql},
     sqlx_error::from_rusqlite,
 };
 
@@ -112,17 +112,7 @@ fn scan_with_records(
     query: &DuplicateQuery,
     batches: &mut Batcher<'_>,
 ) -> Result<()> {
-    let mut ranked = conn
-        .prepare(&format!(
-            "SELECT sha256, COUNT(*) AS group_count FROM documents WHERE sha256 IS NOT NULL \
-         GROUP BY sha256 HAVING COUNT(*) >= {} ORDER BY group_count DESC, sha256 ASC{}",
-            query.min_count,
-            query
-                .limit
-                .map(|limit| format!(" LIMIT {limit}"))
-                .unwrap_or_default()
-        ))
-        .map_err(failed)?;
+    let mut ranked = conn.prepare(&ranked_hashes_sql(query)).map_err(failed)?;
     let mut members = conn
         .prepare(&format!(
             "SELECT {COLUMNS} FROM documents WHERE sha256 = ?1 ORDER BY id"
