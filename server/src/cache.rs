@@ -14,10 +14,11 @@ use crate::metering;
 /// so two keys with one hash only cost a miss.
 type Key = u64;
 
+/// foldhash, seeded once per process: a collision only costs a miss (see [`Key`]), so the cache
+/// needs no DoS-resistant hash, and SipHash was a visible share of a registration's time.
 fn key_hash(artifact_id: &str, source_url: &str, resolver: &str) -> Key {
     use std::hash::BuildHasher;
-    static SEED: std::sync::OnceLock<std::collections::hash_map::RandomState> =
-        std::sync::OnceLock::new();
+    static SEED: std::sync::OnceLock<foldhash::quality::RandomState> = std::sync::OnceLock::new();
     SEED.get_or_init(Default::default)
         .hash_one((artifact_id, source_url, resolver))
 }

@@ -3,6 +3,7 @@
 //!
 //! An RPC's path is three hops: [`service`] -> [`provider`] -> a store in [`metadata`] or [`blob`].
 
+mod allocator;
 pub mod auth;
 pub mod blob;
 pub mod cache;
