@@ -1,7 +1,8 @@
 //! An LRU cache of records. Records are immutable once created, but they can be deleted: the
 //! provider evicts what it deletes, and where other servers share the database it confirms a hit
 //! still exists before serving it (`provider/mod.rs`). Keys are hashed, so a lookup allocates
-//! nothing.
+//! nothing. The provider caches what single registrations and reads return, not batches, which
+//! would flush it.
 
 use std::{num::NonZeroUsize, sync::Mutex};
 

@@ -21,7 +21,7 @@ use rusqlite::{
 
 use super::{
     coalescer::Job,
-    row::{COLUMNS, DocumentRow, now_micros},
+    row::{COLUMNS, DocumentRow, from_micros, now_micros},
     sqlx_error::from_rusqlite,
 };
 
@@ -172,14 +172,26 @@ fn key_of(document: &NewDocument) -> KeyRef<'_> {
     )
 }
 
-/// The multi-row insert of `rows` registrations, returning the rows it inserted.
+/// The multi-row insert of `rows` registrations, returning the id and key of each row it
+/// inserted: the rest of a created record is what was sent, so SQLite formats and the writer
+/// decodes no column it already holds.
 fn insert_rows_sql(rows: usize) -> String {
     let values = vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; rows].join(", ");
     format!(
         "INSERT INTO documents (artifact_id, source_url, resolver, content_type, bytes, sha256, \
          storage_uri, created_at, updated_at, run_id) VALUES {values} ON CONFLICT DO NOTHING \
-         RETURNING {COLUMNS}"
+         RETURNING id, artifact_id, source_url, resolver"
     )
+}
+
+/// Column `index` of a returned row as text, borrowed from SQLite's own buffer.
+fn text<'row>(row: &'row rusqlite::Row<'_>, index: usize) -> Result<&'row str> {
+    let value = row
+        .get_ref(index)
+        .map_err(failed("reading a registered row"))?;
+    value
+        .as_str()
+        .map_err(|e| CatalogError::internal(format!("a registered row's key is not text: {e}")))
 }
 
 /// The writer's statements on the group's transaction.
@@ -241,22 +253,24 @@ impl<'db> Statements<'db> {
         Ok(results)
     }
 
-    /// Registers `documents` created at `now`, [`ROWS_PER_STATEMENT`] rows per insert: the rows
-    /// an insert returns are the records created, each by the first document with its key; every
-    /// other document finds the record its key already has (an earlier document's included).
+    /// Registers `documents` created at `now`, [`ROWS_PER_STATEMENT`] rows per insert: each row
+    /// an insert returns is a record created by the first document with its key (the record is
+    /// that document with the returned id); every other document finds the record its key
+    /// already has (an earlier document's included).
     fn register_all(
         &mut self,
         documents: &[&NewDocument],
         now: i64,
     ) -> Result<Vec<RegisterOutcome>> {
         let failed = |e| from_rusqlite("registering documents", e);
+        let at = from_micros(now)?;
         let mut outcomes = Vec::with_capacity(documents.len());
         for chunk in documents.chunks(ROWS_PER_STATEMENT) {
             let mut first_of: HashMap<KeyRef<'_>, usize> = HashMap::with_capacity(chunk.len());
             for (position, document) in chunk.iter().enumerate() {
                 first_of.entry(key_of(document)).or_insert(position);
             }
-            let mut created: Vec<Option<DocumentRecord>> = vec![None; chunk.len()];
+            let mut created: Vec<Option<i64>> = vec![None; chunk.len()];
             let mut insert = self
                 .db
                 .prepare_cached(&insert_rows_sql(chunk.len()))
@@ -277,20 +291,20 @@ impl<'db> Statements<'db> {
             });
             let mut rows = insert.query(params_from_iter(values)).map_err(failed)?;
             while let Some(row) = rows.next().map_err(failed)? {
-                let record = DocumentRecord::try_from(DocumentRow::read(row, 0).map_err(failed)?)?;
-                let key = (
-                    record.artifact_id.as_str(),
-                    record.source_url.as_str(),
-                    record.resolver.as_str(),
-                );
+                let key = (text(row, 1)?, text(row, 2)?, text(row, 3)?);
                 if let Some(&position) = first_of.get(&key) {
-                    created[position] = Some(record);
+                    created[position] = Some(row.get(0).map_err(failed)?);
                 }
             }
             drop(rows);
             for (document, created) in chunk.iter().zip(created) {
                 outcomes.push(match created {
-                    Some(record) => RegisterOutcome::created(record),
+                    Some(id) => RegisterOutcome::created(DocumentRecord::from_document(
+                        id,
+                        (*document).clone(),
+                        at,
+                        at,
+                    )),
                     None => {
                         let existing = self.by_key(document)?.ok_or_else(|| {
                             CatalogError::internal("a registered document could not be read back")

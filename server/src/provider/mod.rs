@@ -187,7 +187,8 @@ impl CatalogProvider {
             self.metadata.register(document).await?
         };
         Span::current().record("record_id", outcome.record.id);
-        Ok(self.remember(outcome))
+        self.cache.insert(&outcome.record);
+        Ok(outcome)
     }
 
     /// Pins (into `held`) the stored objects `documents` point at and checks they are there;
@@ -226,11 +227,6 @@ impl CatalogProvider {
     fn cas_reference(&self, document: &NewDocument) -> Option<String> {
         let sha256 = document.sha256.as_deref()?;
         (document.storage_uri.as_deref()? == self.blobs.uri_of(sha256)).then(|| sha256.to_owned())
-    }
-
-    fn remember(&self, outcome: RegisterOutcome) -> RegisterOutcome {
-        self.cache.insert(&outcome.record);
-        outcome
     }
 }
 
@@ -278,10 +274,9 @@ impl Catalog for CatalogProvider {
             Err(error) => Err(error),
         };
         self.release(held).await;
-        Ok(outcomes?
-            .into_iter()
-            .map(|outcome| self.remember(outcome))
-            .collect())
+        // Batch records stay out of the cache: a batch as large as the cache (1,000 records by
+        // default) would evict every hot record and copy each of its own in, on every call.
+        outcomes
     }
 
     #[tracing::instrument(name = "catalog.provider.get_record", level = "debug", skip_all, fields(record_id = id))]
@@ -433,11 +428,8 @@ impl Catalog for CatalogProvider {
         if records.is_empty() {
             return Ok(Vec::new());
         }
-        let outcomes = self.metadata.import(records, keep_ids).await?;
-        Ok(outcomes
-            .into_iter()
-            .map(|outcome| self.remember(outcome))
-            .collect())
+        // Imported records stay out of the cache, as batches do.
+        self.metadata.import(records, keep_ids).await
     }
 
     #[tracing::instrument(name = "catalog.provider.provider_health", level = "debug", skip_all)]
