@@ -389,7 +389,8 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| from_sqlx("registering a batch", e))?;
-    let mut ids: HashMap<Vec<u8>, i64> = inserted.into_iter().collect();
+    // foldhash, as the SQLite writer's map of a statement's rows (`sqlite_writer.rs`).
+    let mut ids: foldhash::HashMap<Vec<u8>, i64> = inserted.into_iter().collect();
     // ... and the keys it did not insert are read in a fresh snapshot, which includes the rows
     // concurrent registrations committed meanwhile.
     let existing_keys: Vec<Vec<u8>> = keys
@@ -403,7 +404,8 @@ async fn upsert_batch(pool: &PgPool, documents: &[NewDocument]) -> Result<Vec<Re
         records_by_key(&mut conn, &existing_keys).await?
     };
     // The first occurrence of a new key created it; later ones found its record.
-    let mut first_outcome: HashMap<&[u8], usize> = HashMap::with_capacity(ids.len());
+    let mut first_outcome: foldhash::HashMap<&[u8], usize> =
+        foldhash::HashMap::with_capacity_and_hasher(ids.len(), Default::default());
     let mut outcomes: Vec<RegisterOutcome> = Vec::with_capacity(documents.len());
     for (document, key) in documents.iter().zip(&keys) {
         let outcome = if let Some(id) = ids.remove(key) {
