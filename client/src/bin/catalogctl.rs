@@ -43,7 +43,10 @@ use crate::failure::CliError;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::run(cli).await {
+    let ran = commands::run(cli).await;
+    // What stdout still holds goes out before any error message on stderr.
+    let flushed = output::flush();
+    match ran.and_then(|code| flushed.map(|()| code)) {
         Ok(code) => code,
         Err(CliError::BrokenPipe) => ExitCode::SUCCESS,
         Err(CliError::Failed { message, code }) => {

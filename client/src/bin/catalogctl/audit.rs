@@ -3,10 +3,9 @@
 
 use docstokg_catalog::{AuditEvent, AuditOptions, Catalog};
 use docstokg_catalog_client::CatalogClient;
-use futures::StreamExt;
 
 use crate::failure::CliResult;
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::progress;
 
 /// Runs AuditStorage, printing every event with `--json`, else the findings and the summary.
@@ -15,7 +14,7 @@ pub async fn run(client: &CatalogClient, rehash_rate: f64, out: Output) -> CliRe
     let mut bar = progress::items(0, false);
     let mut objects_pass = false;
     let mut events = client.audit_storage(AuditOptions { rehash_rate }).await?;
-    while let Some(event) = events.next().await {
+    while let Some(event) = output::next_or_flush(&mut events).await? {
         let event = match event {
             Ok(event) => event,
             Err(error) => {

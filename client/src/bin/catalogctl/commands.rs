@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use docstokg_catalog::{Catalog, DeleteRequest, DeleteSelection, DuplicateQuery, NewDocument};
 use docstokg_catalog_client::{CatalogClient, ClientOptions, ClientTls};
-use futures::StreamExt;
 
 use crate::cli::{Cli, Command, DeleteArgs, RegisterArgs};
 use crate::failure::{CliError, CliResult};
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::{audit, export, import, progress, transfer, verify_all};
 
 /// Runs the command line; the exit code on success.
@@ -30,7 +29,7 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::ByRun { run_id } => out.records(&client.get_by_run(&run_id).await?)?,
         Command::List(filter) => {
             let mut records = client.list_records(filter.into()).await?;
-            while let Some(record) = records.next().await {
+            while let Some(record) = output::next_or_flush(&mut records).await? {
                 out.record(&record?)?;
             }
         }
@@ -45,7 +44,7 @@ pub async fn run(cli: Cli) -> CliResult<ExitCode> {
                 limit: top,
             };
             let mut groups = client.find_duplicates(query).await?;
-            while let Some(group) = groups.next().await {
+            while let Some(group) = output::next_or_flush(&mut groups).await? {
                 out.duplicate_group(&group?)?;
             }
         }

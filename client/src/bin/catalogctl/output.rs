@@ -1,16 +1,58 @@
 //! Printing results: a compact aligned line per record, or one JSON object per line.
 
 use std::fmt::Display;
-use std::io::Write;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::sync::{LazyLock, Mutex, MutexGuard, PoisonError};
 
 use docstokg_catalog::{
     AuditFinding, AuditFindingKind, AuditSummary, CatalogStats, DeleteReport, DocumentRecord,
     DuplicateGroup, HealthReport, HealthState, PutOutcome, RegisterOutcome, RetentionReport,
     VerificationResult, VerificationStatus, VerifySummary,
 };
+use futures::{FutureExt, Stream, StreamExt};
 use serde::Serialize;
 
 use crate::failure::{CliError, CliResult};
+
+/// Stdout behind a buffer. On a terminal each line is written at once; into a pipe or a file
+/// lines go out in blocks: a `write` per line made a stream of 100,000 duplicate groups as many
+/// system calls, and as many wake-ups of the program reading the pipe. [`flush`] empties it: the
+/// streaming commands call it (through [`next_or_flush`]) whenever their stream has nothing
+/// ready, and `main` calls it before it exits.
+struct BufferedStdout {
+    writer: BufWriter<std::io::Stdout>,
+    terminal: bool,
+}
+
+fn stdout() -> MutexGuard<'static, BufferedStdout> {
+    static STDOUT: LazyLock<Mutex<BufferedStdout>> = LazyLock::new(|| {
+        let stdout = std::io::stdout();
+        Mutex::new(BufferedStdout {
+            terminal: stdout.is_terminal(),
+            writer: BufWriter::with_capacity(64 * 1024, stdout),
+        })
+    });
+    // A panic mid-write leaves at worst a partial line in the buffer; keep writing.
+    STDOUT.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Writes out what stdout holds.
+pub fn flush() -> CliResult<()> {
+    stdout()
+        .writer
+        .flush()
+        .map_err(|error| CliError::io("writing to stdout", error))
+}
+
+/// The next item of `stream`. When none is ready, stdout is flushed first, so a slow stream shows
+/// each line as it arrives while a fast one is written in blocks.
+pub async fn next_or_flush<S: Stream + Unpin>(stream: &mut S) -> CliResult<Option<S::Item>> {
+    if let Some(item) = stream.next().now_or_never() {
+        return Ok(item);
+    }
+    flush()?;
+    Ok(stream.next().await)
+}
 
 /// Where results go: stdout, as text or as JSON lines.
 #[derive(Debug, Clone, Copy)]
@@ -20,9 +62,18 @@ pub struct Output {
 }
 
 impl Output {
-    /// Writes one line to stdout.
+    /// Writes one line to stdout (buffered, see [`flush`]).
     pub fn line(&self, line: impl Display) -> CliResult<()> {
-        writeln!(std::io::stdout().lock(), "{line}")
+        let mut stdout = stdout();
+        let terminal = stdout.terminal;
+        writeln!(stdout.writer, "{line}")
+            .and_then(|()| {
+                if terminal {
+                    stdout.writer.flush()
+                } else {
+                    Ok(())
+                }
+            })
             .map_err(|error| CliError::io("writing to stdout", error))
     }
 

@@ -3,11 +3,10 @@
 
 use docstokg_catalog::{Catalog, VerificationStatus, VerifyAllEvent, VerifyAllOptions};
 use docstokg_catalog_client::CatalogClient;
-use futures::StreamExt;
 
 use crate::cli::VerifyAllArgs;
 use crate::failure::CliResult;
-use crate::output::Output;
+use crate::output::{self, Output};
 use crate::progress;
 
 /// Runs VerifyAll, printing every event with `--json`, else the problems and the summary.
@@ -21,7 +20,7 @@ pub async fn run(client: &CatalogClient, args: VerifyAllArgs, out: Output) -> Cl
     let visible = progress::visible(out.json);
     let mut bar = progress::items(0, false);
     let mut events = client.verify_all(options).await?;
-    while let Some(event) = events.next().await {
+    while let Some(event) = output::next_or_flush(&mut events).await? {
         let event = match event {
             Ok(event) => event,
             Err(error) => {
