@@ -5,7 +5,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use docstokg_catalog::{DocumentRecord, Result};
-use sqlx::{PgConnection, Postgres, postgres::PgArguments, query::QueryAs};
+use sqlx::{
+    PgConnection, Postgres, Row,
+    postgres::{PgArguments, PgRow},
+    query::QueryAs,
+};
 
 use super::{row::DocumentRow, shared_sql::Dialect, sqlx_error::from_sqlx};
 
@@ -33,20 +37,34 @@ impl Dialect for Postgres {
     }
 }
 
-/// A row of the register statement: whether it was inserted, and the record.
-#[derive(sqlx::FromRow)]
+/// A row of the register statement: whether it was inserted, then the record's columns.
 pub struct CreatedRow {
     pub created: bool,
-    #[sqlx(flatten)]
     pub document: DocumentRow,
 }
 
-/// A row read back with its key digest.
-#[derive(sqlx::FromRow)]
+impl sqlx::FromRow<'_, PgRow> for CreatedRow {
+    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            created: row.try_get(0)?,
+            document: DocumentRow::decode(row, 1)?,
+        })
+    }
+}
+
+/// A row read back with its key digest, then the record's columns.
 struct KeyedRow {
     key_sha256: Vec<u8>,
-    #[sqlx(flatten)]
     document: DocumentRow,
+}
+
+impl sqlx::FromRow<'_, PgRow> for KeyedRow {
+    fn from_row(row: &PgRow) -> sqlx::Result<Self> {
+        Ok(Self {
+            key_sha256: row.try_get(0)?,
+            document: DocumentRow::decode(row, 1)?,
+        })
+    }
 }
 
 /// The stored records of `keys` (key digests), by digest; keys without a row are absent. A join
