@@ -23,49 +23,43 @@ pub struct DocumentRow {
     pub run_id: Option<String>,
 }
 
-impl DocumentRow {
-    /// The row whose [`COLUMNS`] start at column `first` of a rusqlite result row.
-    pub fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
-        Ok(Self {
-            id: row.get(first)?,
-            artifact_id: row.get(first + 1)?,
-            source_url: row.get(first + 2)?,
-            resolver: row.get(first + 3)?,
-            content_type: row.get(first + 4)?,
-            bytes: row.get(first + 5)?,
-            sha256: row.get(first + 6)?,
-            storage_uri: row.get(first + 7)?,
-            created_at: row.get(first + 8)?,
-            updated_at: row.get(first + 9)?,
-            run_id: row.get(first + 10)?,
-        })
-    }
+/// A [`DocumentRow`] from the columns of `$row` that start at `$first`, in [`COLUMNS`] order,
+/// each read with `$row.$get(index)?`: the one list of the fields for rusqlite's rows and sqlx's.
+macro_rules! document_row_at {
+    ($row:ident, $first:ident, $get:ident) => {
+        DocumentRow {
+            id: $row.$get($first)?,
+            artifact_id: $row.$get($first + 1)?,
+            source_url: $row.$get($first + 2)?,
+            resolver: $row.$get($first + 3)?,
+            content_type: $row.$get($first + 4)?,
+            bytes: $row.$get($first + 5)?,
+            sha256: $row.$get($first + 6)?,
+            storage_uri: $row.$get($first + 7)?,
+            created_at: $row.$get($first + 8)?,
+            updated_at: $row.$get($first + 9)?,
+            run_id: $row.$get($first + 10)?,
+        }
+    };
 }
 
 impl DocumentRow {
+    /// The row whose [`COLUMNS`] start at column `first` of a rusqlite result row.
+    pub fn read(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Self> {
+        Ok(document_row_at!(row, first, get))
+    }
+
     /// The row whose [`COLUMNS`] start at column `first` of an sqlx result row, read by
     /// position: read by name, as sqlx's derived `FromRow` does, each column of each row was a
-    /// lookup of its name among the statement's columns, 12% of the server's samples while it
-    /// streamed duplicates from PostgreSQL.
+    /// lookup of its name among the statement's columns, about a fifth of the server's samples
+    /// while it streamed duplicates from PostgreSQL.
     pub fn decode<'r, R: sqlx::Row>(row: &'r R, first: usize) -> sqlx::Result<Self>
     where
         usize: sqlx::ColumnIndex<R>,
         i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     {
-        Ok(Self {
-            id: row.try_get(first)?,
-            artifact_id: row.try_get(first + 1)?,
-            source_url: row.try_get(first + 2)?,
-            resolver: row.try_get(first + 3)?,
-            content_type: row.try_get(first + 4)?,
-            bytes: row.try_get(first + 5)?,
-            sha256: row.try_get(first + 6)?,
-            storage_uri: row.try_get(first + 7)?,
-            created_at: row.try_get(first + 8)?,
-            updated_at: row.try_get(first + 9)?,
-            run_id: row.try_get(first + 10)?,
-        })
+        Ok(document_row_at!(row, first, try_get))
     }
 }
 
