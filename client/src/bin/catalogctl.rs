@@ -35,15 +35,15 @@ mod verify_all;
 
 use std::process::ExitCode;
 
-/// mimalloc, as in the server: a stream of records allocates and frees a few strings per record,
-/// and glibc's `malloc` and `free` were 7% of `catalogctl duplicates --records` under `perf`.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use clap::Parser;
 
 use crate::cli::Cli;
 use crate::failure::CliError;
+
+/// mimalloc, as in the server: a stream of records allocates and frees a few strings per record,
+/// and glibc's `malloc` and `free` were 7% of `catalogctl duplicates --records` under `perf`.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
