@@ -2,7 +2,7 @@
 //! and renamed into place, so a reader never sees a partial object.
 
 use std::{
-    io,
+    io::{self, Write},
     path::{Path, PathBuf},
 };
 
@@ -220,14 +220,22 @@ impl BlobStore for LocalBlobStore {
 
     async fn probe(&self) -> BackendHealth {
         timed_probe("blobs", async {
-            let path = self.tmp.join(format!("probe-{}", std::process::id()));
-            tokio::fs::write(&path, b"probe")
-                .await
-                .map_err(|e| io_error("writing a probe file", e))?;
-            let read = tokio::fs::read(&path)
-                .await
-                .map_err(|e| io_error("reading a probe file", e));
-            let _ = tokio::fs::remove_file(&path).await;
+            // A file of its own for each probe (removed when dropped): the readiness watcher and
+            // a ProviderHealth call probe at the same time, and with one name per process one
+            // probe removed the file the other was about to read, reporting NOT_SERVING.
+            let tmp = self.tmp.clone();
+            let read = tokio::task::spawn_blocking(move || {
+                let mut file = tempfile::Builder::new()
+                    .prefix("probe-")
+                    .tempfile_in(&tmp)
+                    .and_then(|mut file| file.write_all(b"probe").map(|()| file))
+                    .map_err(|e| io_error("writing a probe file", e))?;
+                file.flush()
+                    .map_err(|e| io_error("writing a probe file", e))?;
+                std::fs::read(file.path()).map_err(|e| io_error("reading a probe file", e))
+            })
+            .await
+            .map_err(|e| CatalogError::internal(format!("the probe thread failed: {e}")))?;
             if read? != b"probe" {
                 return Err(CatalogError::unavailable(
                     "the probe file read back different bytes",
@@ -246,7 +254,7 @@ impl BlobStore for LocalBlobStore {
 mod tests {
     use super::*;
     use bytes::Bytes;
-    use docstokg_catalog::ErrorKind;
+    use docstokg_catalog::{ErrorKind, HealthState};
     use futures::{StreamExt, TryStreamExt, stream};
 
     fn body(parts: &[&'static [u8]]) -> ByteStream {
@@ -293,6 +301,16 @@ mod tests {
         drop(held);
         LocalBlobStore::open(dir.path()).await.expect("reopen");
         assert_eq!(entries(&tmp), 0);
+    }
+
+    #[tokio::test]
+    async fn test_concurrent_probes_are_all_healthy_and_leave_no_file() {
+        let (dir, store) = store().await;
+        let probes = futures::future::join_all((0..32).map(|_| store.probe())).await;
+        for probe in probes {
+            assert_eq!(probe.state, HealthState::Healthy, "{}", probe.message);
+        }
+        assert_eq!(entries(&dir.path().join("tmp")), 0);
     }
 
     #[tokio::test]
