@@ -369,3 +369,68 @@ async fn test_postgres_outage_under_load_flips_health_recovers_and_loses_nothing
     .lost(lost, 0)
     .record();
 }
+
+/// Both plans of a duplicates scan (records read group by group, for a table that fits in
+/// PostgreSQL's shared buffers; one hash join sorted whole, for a larger one) return the same
+/// rows in the same order, for every shape of query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn test_both_duplicates_plans_return_the_same_rows() {
+    use docstokg_catalog_server::metadata::{
+        MetadataStore,
+        postgres::{PostgresStore, duplicates_statement},
+    };
+    let Some(url) = fresh_database("both duplicates plans").await else {
+        return;
+    };
+    // Opening the store creates the schema.
+    let pool_size = std::num::NonZeroU32::new(2).expect("non-zero");
+    let store = PostgresStore::open(&url, pool_size, 0)
+        .await
+        .expect("open the store");
+    let pool = sqlx::PgPool::connect(&url).await.expect("connect");
+    // Groups of about 4 and about 30 records, their ids interleaved, records of different sizes,
+    // and every seventh record without a hash.
+    sqlx::query(
+        "INSERT INTO documents (key_sha256, artifact_id, source_url, resolver, bytes, sha256, created_at, updated_at) \
+         SELECT sha256(convert_to('key-' || g, 'UTF8')), 'artifact-' || g, 'https://example.org/' || g, \
+                'unpaywall', g, CASE WHEN g % 7 = 0 THEN NULL \
+                ELSE encode(sha256(convert_to('hash-' || CASE WHEN g <= 2000 THEN g % 500 ELSE g % 37 END, 'UTF8')), 'hex') END, \
+                now(), now() \
+         FROM generate_series(1, 3000) AS g",
+    )
+    .execute(&pool)
+    .await
+    .expect("fill");
+    for (min_count, limit) in [
+        (2, None),
+        (3, Some(10)),
+        (2, Some(1)),
+        (20, None),
+        (1000, None),
+    ] {
+        let query = DuplicateQuery {
+            min_count,
+            include_records: true,
+            limit,
+        };
+        let rows = |by_group: bool| {
+            let (pool, sql) = (pool.clone(), duplicates_statement(&query, by_group));
+            async move {
+                let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+                    "SELECT group_count, group_bytes, id FROM ({sql}) AS scan"
+                ))
+                .fetch_all(&pool)
+                .await
+                .expect("scan");
+                rows
+            }
+        };
+        let (by_group, joined) = (rows(true).await, rows(false).await);
+        assert_eq!(by_group, joined, "min_count {min_count}, limit {limit:?}");
+        if min_count < 1000 {
+            assert!(!joined.is_empty(), "min_count {min_count} finds groups");
+        }
+    }
+    pool.close().await;
+    store.close().await;
+}

@@ -35,7 +35,8 @@ use super::{
         DocumentRow, GroupAssembler, GroupTotals, GroupedRow, from_micros, key_sha256, now_micros,
     },
     shared_sql::{
-        Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_sql, pool_usage,
+        Dialect, RecordReads, SharedReads, acquire, bind_document, duplicates_by_group_sql,
+        duplicates_sql, pool_usage,
     },
     sqlx_error::{from_migrate, from_sqlx},
 };
@@ -193,8 +194,8 @@ impl MetadataStore for PostgresStore {
         // One query streamed in a transaction of its own: rows are decoded as they arrive and
         // the socket holds back the database when the consumer is slow, so this process holds
         // a few rows, not the result. Not a cursor: PostgreSQL plans a cursor (or an Execute
-        // with a row limit) without parallel workers, and the report must be sorted whole
-        // before its first row. The provider drives this stream on a task of its own, so a
+        // with a row limit) without parallel workers, and with the hash join the report is
+        // sorted whole before its first row. The provider drives this stream on a task of its own, so a
         // consumer that goes away drops it, and a scan dropped midway closes its connection.
         let pool = self.pool.clone();
         Box::pin(try_stream! {
@@ -207,7 +208,12 @@ impl MetadataStore for PostgresStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| from_sqlx("finding duplicates", e))?;
-            let sql = duplicates_sql::<Postgres>(&query);
+            let by_group = query.include_records
+                && sqlx::query_scalar::<_, bool>(FITS_IN_SHARED_BUFFERS)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| from_sqlx("finding duplicates", e))?;
+            let sql = duplicates_statement(&query, by_group);
             if query.include_records {
                 let mut groups = GroupAssembler::default();
                 let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).persistent(false).fetch(&mut *tx);
@@ -236,6 +242,27 @@ impl MetadataStore for PostgresStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Whether the documents table and its indexes take at most half of PostgreSQL's shared
+/// buffers: then reading each duplicate group's records through the sha256 index finds their
+/// pages in memory, and is as fast in all as one hash join and a sort of every record (100,000
+/// records: 0.52-0.59 s against 0.54-0.63 s through psql) while the first group comes after
+/// the ranking alone (70 ms against 420 ms). A larger table makes those reads miss the buffers
+/// (1,000,000 records, a 406 MB table in 128 MB: 418,000 reads, 6.8-7.1 s against 4.3-4.7 s),
+/// so it gets the hash join.
+const FITS_IN_SHARED_BUFFERS: &str = "SELECT pg_total_relation_size('documents') * 2 \
+     <= pg_size_bytes(current_setting('shared_buffers'))";
+
+/// The statement of a duplicates scan: with records and `by_group`, groups ranked first and
+/// their records read group by group ([`FITS_IN_SHARED_BUFFERS`] decides); otherwise one join
+/// sorted whole. Both return the same rows in the same order.
+pub fn duplicates_statement(query: &DuplicateQuery, by_group: bool) -> String {
+    if by_group && query.include_records {
+        duplicates_by_group_sql::<Postgres>(query)
+    } else {
+        duplicates_sql::<Postgres>(query)
     }
 }
 

@@ -395,6 +395,24 @@ pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
     )
 }
 
+/// The rows of [`duplicates_sql`] with records, read group by group: the groups are ranked
+/// first (a small sort), then each group's records are read through the sha256 index, so the
+/// first group streams once the ranking is done, not after a sort of every record. The inner
+/// `ORDER BY` keeps PostgreSQL from flattening the lateral read into one hash join; the outer
+/// one is an incremental sort of groups that arrive sorted.
+pub fn duplicates_by_group_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
+    let groups = largest_first(
+        query,
+        &groups_sql(query, ", CAST(SUM(bytes) AS BIGINT) AS group_bytes"),
+    );
+    format!(
+        "SELECT g.group_count, g.group_bytes, {} FROM ({groups}) g \
+         CROSS JOIN LATERAL (SELECT * FROM documents d WHERE d.sha256 = g.sha256 ORDER BY d.id) d \
+         ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
+        DB::columns("d.")
+    )
+}
+
 /// The hashes of `query`'s groups with their counts (`sha256, group_count`), ordered and cut as
 /// [`duplicates_sql`] orders them. Without the bytes, an index on sha256 alone answers it.
 pub fn ranked_hashes_sql(query: &DuplicateQuery) -> String {
