@@ -201,18 +201,11 @@ impl MetadataStore for PostgresStore {
         Box::pin(try_stream! {
             let mut scan = ScanConnection { conn: acquire("postgres", &pool).await?, finished: false };
             let mut tx = scan.conn.begin().await.map_err(|e| from_sqlx("starting a duplicates scan", e))?;
-            // With the default 4 MB of sort memory the sort spills to disk in many runs; 64 MB,
-            // for this transaction only, took the first row of 1,000,000 records from 4.7 s
-            // to 3.6 s here.
-            sqlx::query("SET LOCAL work_mem = '64MB'")
-                .execute(&mut *tx)
+            let (_, _, fits): (String, String, bool) = sqlx::query_as(SCAN_SETUP)
+                .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| from_sqlx("finding duplicates", e))?;
-            let by_group = query.include_records
-                && sqlx::query_scalar::<_, bool>(FITS_IN_SHARED_BUFFERS)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(|e| from_sqlx("finding duplicates", e))?;
+            let by_group = query.include_records && fits;
             let sql = duplicates_statement(&query, by_group);
             if query.include_records {
                 let mut groups = GroupAssembler::default();
@@ -245,19 +238,30 @@ impl MetadataStore for PostgresStore {
     }
 }
 
-/// Whether the documents table and its indexes take at most half of PostgreSQL's shared
-/// buffers: then reading each duplicate group's records through the sha256 index finds their
-/// pages in memory, and is as fast in all as one hash join and a sort of every record (100,000
-/// records: 0.52-0.59 s against 0.54-0.63 s through psql) while the first group comes after
-/// the ranking alone (70 ms against 420 ms). A larger table makes those reads miss the buffers
-/// (1,000,000 records, a 406 MB table in 128 MB: 418,000 reads, 6.8-7.1 s against 4.3-4.7 s),
-/// so it gets the hash join.
-const FITS_IN_SHARED_BUFFERS: &str = "SELECT pg_total_relation_size('documents') * 2 \
-     <= pg_size_bytes(current_setting('shared_buffers'))";
+/// The settings of a duplicates scan, for its transaction only, and whether the table fits in
+/// half of the shared buffers (see [`duplicates_statement`]), in one round trip:
+///
+/// - `work_mem` 64 MB: with the default 4 MB the sort of the joined records spilled to disk in
+///   many runs; 64 MB took the first row of 1,000,000 records from 4.7 s to 3.6 s here.
+/// - `jit` off: PostgreSQL compiles the scan's expressions once its cost passes
+///   `jit_above_cost`, and the first compilation in a connection loads LLVM. For 100,000 records
+///   that put the first row at 152 ms instead of 48 ms in a new session (55 ms in a warm one)
+///   and the whole sorted join at 557 ms instead of 413 ms; the compilation alone took 63 ms at
+///   1,000,000 records.
+/// - The fit: the documents table and its indexes take at most half of PostgreSQL's shared
+///   buffers. Then reading each duplicate group's records through the sha256 index finds their
+///   pages in memory, and is as fast in all as one hash join and a sort of every record
+///   (100,000 records: 0.52-0.59 s against 0.54-0.63 s through psql) while the first group
+///   comes after the ranking alone (70 ms against 420 ms). A larger table makes those reads miss
+///   the buffers (1,000,000 records, a 406 MB table in 128 MB: 418,000 reads, 6.8-7.1 s against
+///   4.3-4.7 s), so it gets the hash join.
+const SCAN_SETUP: &str = "SELECT set_config('work_mem', '64MB', true), \
+     set_config('jit', 'off', true), \
+     pg_total_relation_size('documents') * 2 <= pg_size_bytes(current_setting('shared_buffers'))";
 
 /// The statement of a duplicates scan: with records and `by_group`, groups ranked first and
-/// their records read group by group ([`FITS_IN_SHARED_BUFFERS`] decides); otherwise one join
-/// sorted whole. Both return the same rows in the same order.
+/// their records read group by group ([`SCAN_SETUP`] finds whether the table fits); otherwise
+/// one join sorted whole. Both return the same rows in the same order.
 pub fn duplicates_statement(query: &DuplicateQuery, by_group: bool) -> String {
     if by_group && query.include_records {
         duplicates_by_group_sql::<Postgres>(query)
