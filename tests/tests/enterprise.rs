@@ -413,19 +413,8 @@ async fn test_both_duplicates_plans_return_the_same_rows() {
             include_records: true,
             limit,
         };
-        let rows = |by_group: bool| {
-            let (pool, sql) = (pool.clone(), duplicates_statement(&query, by_group));
-            async move {
-                let rows: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
-                    "SELECT group_count, group_bytes, id FROM ({sql}) AS scan"
-                ))
-                .fetch_all(&pool)
-                .await
-                .expect("scan");
-                rows
-            }
-        };
-        let (by_group, joined) = (rows(true).await, rows(false).await);
+        let by_group = scan_rows(&pool, &duplicates_statement(&query, true)).await;
+        let joined = scan_rows(&pool, &duplicates_statement(&query, false)).await;
         assert_eq!(by_group, joined, "min_count {min_count}, limit {limit:?}");
         if min_count < 1000 {
             assert!(!joined.is_empty(), "min_count {min_count} finds groups");
@@ -433,4 +422,17 @@ async fn test_both_duplicates_plans_return_the_same_rows() {
     }
     pool.close().await;
     store.close().await;
+}
+
+/// `(group_count, group_bytes, id)` of each row of a duplicates statement, in its own order
+/// (columns 0 and 1, then the record's columns, id first).
+async fn scan_rows(pool: &sqlx::PgPool, sql: &str) -> Vec<(i64, i64, i64)> {
+    use sqlx::Row;
+    sqlx::query(sql)
+        .fetch_all(pool)
+        .await
+        .expect("scan")
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect()
 }

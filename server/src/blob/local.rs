@@ -225,13 +225,12 @@ impl BlobStore for LocalBlobStore {
             // probe removed the file the other was about to read, reporting NOT_SERVING.
             let tmp = self.tmp.clone();
             let read = tokio::task::spawn_blocking(move || {
+                let writing = |e| io_error("writing a probe file", e);
                 let mut file = tempfile::Builder::new()
                     .prefix("probe-")
                     .tempfile_in(&tmp)
-                    .and_then(|mut file| file.write_all(b"probe").map(|()| file))
-                    .map_err(|e| io_error("writing a probe file", e))?;
-                file.flush()
-                    .map_err(|e| io_error("writing a probe file", e))?;
+                    .map_err(writing)?;
+                file.write_all(b"probe").map_err(writing)?;
                 std::fs::read(file.path()).map_err(|e| io_error("reading a probe file", e))
             })
             .await

@@ -195,8 +195,9 @@ impl MetadataStore for PostgresStore {
         // the socket holds back the database when the consumer is slow, so this process holds
         // a few rows, not the result. Not a cursor: PostgreSQL plans a cursor (or an Execute
         // with a row limit) without parallel workers, and with the hash join the report is
-        // sorted whole before its first row. The provider drives this stream on a task of its own, so a
-        // consumer that goes away drops it, and a scan dropped midway closes its connection.
+        // sorted whole before its first row. The provider drives this stream on a task of its
+        // own, so a consumer that goes away drops it, and a scan dropped midway closes its
+        // connection.
         let pool = self.pool.clone();
         Box::pin(try_stream! {
             let mut scan = ScanConnection { conn: acquire("postgres", &pool).await?, finished: false };
@@ -205,8 +206,7 @@ impl MetadataStore for PostgresStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| from_sqlx("finding duplicates", e))?;
-            let by_group = query.include_records && fits;
-            let sql = duplicates_statement(&query, by_group);
+            let sql = duplicates_statement(&query, fits);
             if query.include_records {
                 let mut groups = GroupAssembler::default();
                 let mut rows = sqlx::query_as::<_, GroupedRow>(&sql).persistent(false).fetch(&mut *tx);
@@ -259,11 +259,11 @@ const SCAN_SETUP: &str = "SELECT set_config('work_mem', '64MB', true), \
      set_config('jit', 'off', true), \
      pg_total_relation_size('documents') * 2 <= pg_size_bytes(current_setting('shared_buffers'))";
 
-/// The statement of a duplicates scan: with records and `by_group`, groups ranked first and
-/// their records read group by group ([`SCAN_SETUP`] finds whether the table fits); otherwise
-/// one join sorted whole. Both return the same rows in the same order.
-pub fn duplicates_statement(query: &DuplicateQuery, by_group: bool) -> String {
-    if by_group && query.include_records {
+/// The statement of a duplicates scan: with records and a table that `fits` in the shared
+/// buffers ([`SCAN_SETUP`] finds out), groups ranked first and their records read group by
+/// group; otherwise one join sorted whole. Both return the same rows in the same order.
+pub fn duplicates_statement(query: &DuplicateQuery, fits: bool) -> String {
+    if fits && query.include_records {
         duplicates_by_group_sql::<Postgres>(query)
     } else {
         duplicates_sql::<Postgres>(query)
