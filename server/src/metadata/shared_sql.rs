@@ -396,20 +396,19 @@ pub fn duplicates_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
 }
 
 /// The rows of [`duplicates_sql`] with records, read group by group: the groups are ranked
-/// first (a small sort), then each group's records are read through the sha256 index, so the
+/// first by their hashes alone (an index-only scan of the sha256 index and a small sort), then
+/// each group's records are read through that index and its bytes summed over them, so the
 /// first group streams once the ranking is done, not after a sort of every record. The inner
 /// `ORDER BY` keeps PostgreSQL from flattening the lateral read into one hash join; the outer
 /// one is an incremental sort of groups that arrive sorted.
 pub fn duplicates_by_group_sql<DB: Dialect>(query: &DuplicateQuery) -> String {
-    let groups = largest_first(
-        query,
-        &groups_sql(query, ", CAST(SUM(bytes) AS BIGINT) AS group_bytes"),
-    );
     format!(
-        "SELECT g.group_count, g.group_bytes, {} FROM ({groups}) g \
-         CROSS JOIN LATERAL (SELECT * FROM documents d WHERE d.sha256 = g.sha256 ORDER BY d.id) d \
+        "SELECT g.group_count, d.group_bytes, {} FROM ({}) g \
+         CROSS JOIN LATERAL (SELECT *, CAST(SUM(bytes) OVER () AS BIGINT) AS group_bytes \
+         FROM documents d WHERE d.sha256 = g.sha256 ORDER BY d.id) d \
          ORDER BY g.group_count DESC, g.sha256 ASC, d.id ASC",
-        DB::columns("d.")
+        DB::columns("d."),
+        ranked_hashes_sql(query)
     )
 }
 
