@@ -52,7 +52,7 @@ mod multipart;
 
 use error::{from_sdk, status_of};
 use limits::{check_copy_size, check_part_count};
-use multipart::fill;
+use multipart::{drain, fill};
 
 const S3_SCHEME: &str = "s3://";
 /// Bytes per ranged GET of a download or a verification.
@@ -196,7 +196,13 @@ impl BlobStore for S3BlobStore {
             }
         }
         let mut digest = ContentDigest::new(expect);
-        let (first, ended) = fill(&mut body, &mut digest, self.config.part_bytes as usize).await?;
+        let (first, ended) = fill(
+            &mut body,
+            &mut digest,
+            self.config.part_bytes as usize,
+            BytesMut::new(),
+        )
+        .await?;
         if ended {
             let (sha256, bytes) = digest.finish()?;
             let key = self.key_of(&sha256);
@@ -222,10 +228,7 @@ impl BlobStore for S3BlobStore {
             let storage_uri = self.uri_of_key(&key);
             if self.object_size(&key).await?.is_some() {
                 // Already stored: hash the upload to hold the client to its claim, write nothing.
-                while !fill(&mut body, &mut digest, self.config.part_bytes as usize)
-                    .await?
-                    .1
-                {}
+                drain(&mut body, &mut digest).await?;
                 let (sha256, bytes) = digest.finish()?;
                 return Ok(StoredBlob {
                     sha256,

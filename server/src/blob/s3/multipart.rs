@@ -1,6 +1,8 @@
 //! Multipart uploads: parts uploaded while the next one fills, at most `parts_in_flight` at
 //! once, never more than S3's [`MAX_PARTS`](super::limits::MAX_PARTS); completed only when the
-//! bytes match what was declared, aborted otherwise (also when the upload is dropped).
+//! bytes match what was declared, aborted otherwise (also when the upload is dropped). An
+//! upload allocates at most `parts_in_flight + 1` part buffers and refills each one once its
+//! part is sent, so its memory is those buffers whatever the allocator keeps of freed ones.
 
 use super::*;
 
@@ -71,8 +73,9 @@ impl S3BlobStore {
     ) -> Result<Vec<CompletedPart>> {
         let part_bytes = self.config.part_bytes as usize;
         let parts_in_flight = self.config.parts_in_flight.get();
-        let mut in_flight: JoinSet<Result<CompletedPart>> = JoinSet::new();
+        let mut in_flight: JoinSet<Result<SentPart>> = JoinSet::new();
         let mut done = Vec::new();
+        let mut spare = BytesMut::new();
         let mut next_part = Some(first);
         let mut part_number = 0_i32;
         let mut bytes_in_parts = 0_u64;
@@ -83,7 +86,9 @@ impl S3BlobStore {
             bytes_in_parts += part.len() as u64;
             check_part_count(bytes_in_parts, self.config.part_bytes)?;
             if in_flight.len() >= parts_in_flight {
-                done.push(join_part(in_flight.join_next().await)?);
+                let sent = join_part(in_flight.join_next().await)?;
+                done.push(sent.completed);
+                spare = sent.buffer;
             }
             let request = self
                 .client
@@ -93,46 +98,57 @@ impl S3BlobStore {
                 .upload_id(upload_id)
                 .part_number(part_number)
                 .content_length(part.len() as i64)
-                .body(S3Body::from(part));
+                .body(S3Body::from(part.clone()));
             in_flight.spawn(async move {
                 let uploaded = request
                     .send()
                     .await
                     .map_err(|e| from_sdk("uploading a part", e))?;
-                Ok(CompletedPart::builder()
-                    .set_e_tag(uploaded.e_tag().map(str::to_owned))
-                    .part_number(part_number)
-                    .build())
+                Ok(SentPart {
+                    completed: CompletedPart::builder()
+                        .set_e_tag(uploaded.e_tag().map(str::to_owned))
+                        .part_number(part_number)
+                        .build(),
+                    // The request, and the SDK's copies of its body, are gone once it is sent.
+                    buffer: part.try_into_mut().unwrap_or_default(),
+                })
             });
-            let (buffer, _) = fill(body, digest, part_bytes).await?;
+            let (buffer, _) = fill(body, digest, part_bytes, std::mem::take(&mut spare)).await?;
             if !buffer.is_empty() {
                 next_part = Some(buffer);
             }
         }
         while let Some(joined) = in_flight.join_next().await {
-            done.push(join_part(Some(joined))?);
+            done.push(join_part(Some(joined))?.completed);
         }
         done.sort_by_key(|part| part.part_number());
         Ok(done)
     }
 }
 
-pub(super) fn join_part(
-    joined: Option<std::result::Result<Result<CompletedPart>, tokio::task::JoinError>>,
-) -> Result<CompletedPart> {
+/// A part S3 acknowledged, and its buffer to fill again (empty when the SDK still held it).
+struct SentPart {
+    completed: CompletedPart,
+    buffer: BytesMut,
+}
+
+fn join_part(
+    joined: Option<std::result::Result<Result<SentPart>, tokio::task::JoinError>>,
+) -> Result<SentPart> {
     joined
         .ok_or_else(|| CatalogError::internal("no part upload to wait for"))?
         .map_err(|e| error::from_join("a part upload task failed", e))?
 }
 
-/// Reads from `body` into one buffer of up to `limit` bytes, feeding the digest; the flag says
-/// whether the body ended.
+/// Reads from `body` into `buffer` (emptied first: a sent part's, or a new one) up to `limit`
+/// bytes, feeding the digest; the flag says whether the body ended.
 pub(super) async fn fill(
     body: &mut ByteStream,
     digest: &mut ContentDigest,
     limit: usize,
+    mut buffer: BytesMut,
 ) -> Result<(Bytes, bool)> {
-    let mut buffer = BytesMut::new();
+    buffer.clear();
     while buffer.len() < limit {
         match body.next().await {
             Some(chunk) => {
@@ -141,7 +157,7 @@ pub(super) async fn fill(
                 // A second chunk means a part of `limit` bytes (the last chunk may run past it):
                 // allocate it once. Growing by doubling left parts with up to twice their size
                 // allocated, and copied them.
-                if !buffer.is_empty() && buffer.capacity() < limit {
+                if !buffer.is_empty() && buffer.capacity() - buffer.len() < chunk.len() {
                     buffer.reserve(limit.saturating_sub(buffer.len()) + chunk.len());
                 }
                 buffer.extend_from_slice(&chunk);
@@ -150,6 +166,14 @@ pub(super) async fn fill(
         }
     }
     Ok((buffer.freeze(), false))
+}
+
+/// Reads the rest of `body` only to feed the digest, keeping none of it.
+pub(super) async fn drain(body: &mut ByteStream, digest: &mut ContentDigest) -> Result<()> {
+    while let Some(chunk) = body.next().await {
+        digest.update(&chunk?)?;
+    }
+    Ok(())
 }
 
 /// Aborts a multipart upload that was neither completed nor aborted, also when the upload's
@@ -202,5 +226,58 @@ impl Drop for AbortOnDrop {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(count: usize, size: usize) -> ByteStream {
+        futures::stream::iter((0..count).map(move |i| Ok(Bytes::from(vec![i as u8; size])))).boxed()
+    }
+
+    fn digest() -> ContentDigest {
+        ContentDigest::new(BlobExpectation {
+            sha256: None,
+            bytes: None,
+            max_bytes: u64::MAX,
+        })
+    }
+
+    #[tokio::test]
+    async fn test_a_sent_parts_buffer_is_filled_again_in_place() {
+        let (limit, chunk) = (4096, 1024);
+        let mut body = chunks(8, chunk);
+        let mut digest = digest();
+        let (first, ended) = fill(&mut body, &mut digest, limit, BytesMut::new())
+            .await
+            .expect("first part");
+        assert!(!ended);
+        assert_eq!(first.len(), limit);
+        // Sent: the SDK's copy is gone, so the part's allocation comes back whole.
+        let address = first.as_ptr();
+        let recycled = first.try_into_mut().expect("the only reference");
+        assert!(recycled.capacity() >= limit);
+        let (second, _) = fill(&mut body, &mut digest, limit, recycled)
+            .await
+            .expect("second part");
+        assert_eq!(second.as_ptr(), address, "filled in the same allocation");
+        assert_eq!(&second[..chunk], &[4u8; 1024][..]);
+        assert_eq!(&second[limit - chunk..], &[7u8; 1024][..]);
+        let (rest, ended) = fill(&mut body, &mut digest, limit, BytesMut::new())
+            .await
+            .expect("end");
+        assert!(ended && rest.is_empty());
+        assert_eq!(digest.finish().expect("digest").1, 8 * 1024);
+    }
+
+    #[tokio::test]
+    async fn test_drain_hashes_every_byte_and_keeps_none() {
+        let mut digest = digest();
+        drain(&mut chunks(3, 1000), &mut digest)
+            .await
+            .expect("drain");
+        assert_eq!(digest.finish().expect("digest").1, 3000);
     }
 }
