@@ -45,6 +45,14 @@ impl ContentDigest {
         Ok(())
     }
 
+    /// Feeds every chunk `body` has left, keeping none of them.
+    pub async fn update_from(&mut self, body: &mut ByteStream) -> Result<()> {
+        while let Some(chunk) = body.next().await {
+            self.update(&chunk?)?;
+        }
+        Ok(())
+    }
+
     /// The SHA-256 and size of everything added so far, once both match what was declared.
     pub fn finish(&self) -> Result<(String, u64)> {
         let sha256 = hex::encode(self.hasher.clone().finalize());
@@ -78,9 +86,7 @@ pub async fn hash_stream(mut body: ByteStream) -> Result<(String, u64)> {
         max_bytes: u64::MAX,
         ..BlobExpectation::default()
     });
-    while let Some(chunk) = body.next().await {
-        digest.update(&chunk?)?;
-    }
+    digest.update_from(&mut body).await?;
     digest.finish()
 }
 
@@ -144,6 +150,18 @@ mod tests {
         assert_eq!(
             digest.finish().expect_err("short").field.as_deref(),
             Some("expected_bytes")
+        );
+    }
+
+    #[tokio::test]
+    async fn test_update_from_feeds_every_chunk_left_in_a_body() {
+        let chunks = ["hel", "lo"].map(|c| Ok(bytes::Bytes::from_static(c.as_bytes())));
+        let mut body: ByteStream = futures::stream::iter(chunks).boxed();
+        let mut digest = ContentDigest::new(expect(Some(HELLO_SHA256), Some(5)));
+        digest.update_from(&mut body).await.expect("fits");
+        assert_eq!(
+            digest.finish().expect("matches"),
+            (HELLO_SHA256.to_owned(), 5)
         );
     }
 }

@@ -52,7 +52,7 @@ mod multipart;
 
 use error::{from_sdk, status_of};
 use limits::{check_copy_size, check_part_count};
-use multipart::{drain, fill};
+use multipart::fill;
 
 const S3_SCHEME: &str = "s3://";
 /// Bytes per ranged GET of a download or a verification.
@@ -228,7 +228,7 @@ impl BlobStore for S3BlobStore {
             let storage_uri = self.uri_of_key(&key);
             if self.object_size(&key).await?.is_some() {
                 // Already stored: hash the upload to hold the client to its claim, write nothing.
-                drain(&mut body, &mut digest).await?;
+                digest.update_from(&mut body).await?;
                 let (sha256, bytes) = digest.finish()?;
                 return Ok(StoredBlob {
                     sha256,
